@@ -1,0 +1,17 @@
+# The two Quick start commands. Everything else is in scripts/ and the `tocsin` CLI.
+.PHONY: run test lint bench setup
+
+setup:
+	scripts/setup.sh --dev
+
+run:
+	scripts/run.sh
+
+test: setup
+	.venv/bin/pytest -q
+
+lint: setup
+	.venv/bin/ruff check .
+
+bench: setup
+	.venv/bin/python bench/api.py

@@ -1,0 +1,57 @@
+"""Composition root: builds engines, the clock and unit-of-work factories into a Container."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from .ports import Clock, SystemClock
+from .settings import Settings
+from .store.db import is_sqlite, make_engine
+from .store.uow import UnitOfWork, make_session_factory
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    read_engine: Engine
+    secret_key: str
+    _factories: dict = field(default_factory=dict)
+
+    def uow(self, read_only: bool = False, clock: Clock | None = None) -> UnitOfWork:
+        key = "r" if read_only else "w"
+        if key not in self._factories:
+            eng = self.read_engine if read_only else self.engine
+            self._factories[key] = make_session_factory(eng)
+        return UnitOfWork(self._factories[key], clock or self.clock)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+
+def _secret_key(settings: Settings) -> str:
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.var_dir) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def build(settings: Settings | None = None, clock: Clock | None = None) -> Container:
+    settings = settings or Settings()
+    url = settings.database_url
+    engine = make_engine(url, immediate=True)
+    read_engine = make_engine(url, immediate=False) if is_sqlite(url) else engine
+    return Container(settings, clock or SystemClock(), engine, read_engine, _secret_key(settings))

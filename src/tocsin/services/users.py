@@ -1,0 +1,168 @@
+"""People who sign in: accounts, Argon2 passwords, API tokens (stored hashed, shown once)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ..domain.auth import ROLES, Actor
+from ..domain.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
+from ..store.models import ApiToken, User
+from ..store.uow import UnitOfWork
+from .common import actor_label
+from .views import TokenCreated, UserView
+
+_hasher = PasswordHasher()
+# Verifying against this keeps unknown-email sign-ins as slow as wrong-password ones.
+_DUMMY_HASH = _hasher.hash("not-a-password")
+TOKEN_PREFIX = "tcn_"
+
+
+def _user_view(u: User) -> UserView:
+    return UserView(u.id, u.email, u.name, u.role, u.time_zone, u.phone, u.active)
+
+
+def _check(email: str, password: str | None, role: str, time_zone: str) -> None:
+    errors = []
+    if "@" not in email or len(email) > 320:
+        errors.append(FieldError("email", "must be an email address"))
+    if password is not None and len(password) < 8:
+        errors.append(FieldError("password", "must be at least 8 characters"))
+    if role not in ROLES:
+        errors.append(FieldError("role", f"must be one of {', '.join(ROLES)}"))
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.append(FieldError("time_zone", f"unknown time zone {time_zone!r}"))
+    if errors:
+        raise ValidationFailed(errors, "invalid user")
+
+
+def create_user(uow: UnitOfWork, actor: Actor, email: str, password: str | None, role: str,
+                name: str | None = None, time_zone: str = "UTC",
+                phone: str | None = None) -> UserView:
+    actor.require("users:admin")
+    email = email.strip().lower()
+    _check(email, password, role, time_zone)
+    with uow:
+        if uow.users.by_email(email):
+            raise Conflict(f"a user with email {email!r} exists already")
+        user = uow.users.add(User(
+            email=email, name=(name or email.split("@")[0]).strip(),
+            password_hash=_hasher.hash(password) if password else None, role=role,
+            time_zone=time_zone, phone=phone, active=True, created_at=uow.clock.now()))
+        uow.record(actor_label(actor), "user.create", f"user:{user.id}",
+                   {"email": email, "role": role})
+        view = _user_view(user)
+        uow.commit()
+        return view
+
+
+def authenticate(uow: UnitOfWork, email: str, password: str) -> Actor:
+    with uow:
+        user = uow.users.by_email(email)
+        try:
+            if user is None or not user.password_hash or not user.active:
+                _hasher.verify(_DUMMY_HASH, password + "x")
+            _hasher.verify(user.password_hash, password)  # type: ignore[union-attr]
+        except (VerificationError, InvalidHashError, AttributeError) as exc:
+            raise Unauthorized("wrong email or password") from exc
+        return Actor(user.id, user.name, user.role, user.time_zone)
+
+
+def actor_for_user(uow: UnitOfWork, user_id: int) -> Actor | None:
+    with uow:
+        user = uow.users.get(user_id)
+        if user is None or not user.active:
+            return None
+        return Actor(user.id, user.name, user.role, user.time_zone)
+
+
+def _token_hash(token: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast hash is enough (unlike passwords).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(uow: UnitOfWork, actor: Actor, email: str, name: str) -> TokenCreated:
+    with uow:
+        user = uow.users.by_email(email)
+        if user is None:
+            raise NotFound(f"no user {email!r}")
+        if user.id != actor.user_id:
+            actor.require("users:admin")
+        if not name.strip():
+            raise ValidationFailed([FieldError("name", "is required")], "invalid token")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        row = uow.tokens.add(ApiToken(user_id=user.id, name=name.strip(), prefix=token[:10],
+                                      token_hash=_token_hash(token), created_at=uow.clock.now()))
+        uow.record(actor_label(actor), "token.create", f"user:{user.id}",
+                   {"token_id": row.id, "name": row.name, "prefix": row.prefix})
+        uow.commit()
+        return TokenCreated(row.id, row.name, token, user.email)
+
+
+def actor_for_token(uow: UnitOfWork, token: str) -> Actor:
+    with uow:
+        row = uow.tokens.by_hash(_token_hash(token))
+        if row is None or row.revoked_at is not None:
+            raise Unauthorized("invalid or revoked API token")
+        user = uow.users.get(row.user_id)
+        if user is None or not user.active:
+            raise Unauthorized("the token's user is disabled")
+        return Actor(user.id, user.name, user.role, user.time_zone)
+
+
+def list_tokens(uow: UnitOfWork, actor: Actor) -> list[dict]:
+    with uow:
+        if actor.user_id is None:
+            return []
+        return [{"id": t.id, "name": t.name, "prefix": t.prefix, "created_at": t.created_at,
+                 "revoked": t.revoked_at is not None} for t in uow.tokens.for_user(actor.user_id)]
+
+
+def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> None:
+    with uow:
+        row = next((t for t in uow.tokens.for_user(actor.user_id or -1) if t.id == token_id), None)
+        if row is None:
+            raise NotFound(f"no token {token_id} of yours")
+        row.revoked_at = uow.clock.now()
+        uow.record(actor_label(actor), "token.revoke", f"user:{actor.user_id}",
+                   {"token_id": token_id})
+        uow.commit()
+
+
+def list_users(uow: UnitOfWork) -> list[UserView]:
+    with uow:
+        return [_user_view(u) for u in uow.users.list()]
+
+
+def get_user(uow: UnitOfWork, user_id: int) -> UserView:
+    with uow:
+        user = uow.users.get(user_id)
+        if user is None:
+            raise NotFound(f"no user {user_id}")
+        return _user_view(user)
+
+
+def update_profile(uow: UnitOfWork, actor: Actor, time_zone: str | None = None,
+                   name: str | None = None, phone: str | None = None) -> UserView:
+    with uow:
+        user = uow.users.get(actor.user_id or -1)
+        if user is None:
+            raise NotFound("only signed-in people have a profile")
+        if time_zone is not None:
+            _check(user.email, None, user.role, time_zone)
+            user.time_zone = time_zone
+        if name:
+            user.name = name.strip()
+        if phone is not None:
+            user.phone = phone.strip() or None
+        uow.record(actor_label(actor), "user.profile", f"user:{user.id}",
+                   {"time_zone": user.time_zone, "name": user.name})
+        view = _user_view(user)
+        uow.commit()
+        return view

@@ -1,0 +1,23 @@
+"""The one settings class (environment prefix TOCSIN_); reading it does no other I/O."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOCSIN_", extra="ignore")
+
+    database_url: str = "sqlite:///./var/tocsin.db"
+    # Signs session cookies; when empty, bootstrap keeps a random one in var_dir.
+    secret_key: str = ""
+    var_dir: str = "./var"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = "http://127.0.0.1:8080"
+    # Where npm installed the front-end assets (htmx); empty means <project>/node_modules.
+    assets_dir: str = ""
+    # Secure cookies need HTTPS; off for the local default.
+    secure_cookies: bool = False
+    session_max_age_seconds: int = 12 * 3600
+    max_attachment_bytes: int = 5 * 1024 * 1024

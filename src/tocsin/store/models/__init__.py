@@ -1,0 +1,14 @@
+"""All tables; importing this module registers them on Base.metadata."""
+
+from .audit import AuditHead, AuditLog
+from .auth import ApiToken, User
+from .base import Base
+from .config import Form, Setting, SeverityLevelRow, SeverityRuleRow
+from .incident import Attachment, Counter, Incident, IncidentService, TimelineEntry
+from .org import Service, Team, TeamMember
+
+__all__ = [
+    "ApiToken", "Attachment", "AuditHead", "AuditLog", "Base", "Counter", "Form", "Incident",
+    "IncidentService", "Service", "Setting", "SeverityLevelRow", "SeverityRuleRow", "Team",
+    "TeamMember", "TimelineEntry", "User",
+]

@@ -1,0 +1,88 @@
+"""Unit of work: one transaction, its repositories, and the audit records it must leave."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Self
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..domain.audit import digest
+from ..domain.errors import Conflict
+from ..ports import Clock
+from .models import TimelineEntry
+from .repositories import (
+    AttachmentRepo,
+    AuditEvent,
+    AuditRepo,
+    FormRepo,
+    IncidentRepo,
+    ServiceRepo,
+    SettingRepo,
+    SeverityRepo,
+    TeamRepo,
+    TimelineRepo,
+    TokenRepo,
+    UserRepo,
+)
+
+
+def entry_digest(e: TimelineEntry) -> str:
+    return digest({
+        "id": e.id, "incident_id": e.incident_id, "at": e.at.isoformat(), "actor_id": e.actor_id,
+        "actor_name": e.actor_name, "kind": e.kind, "body": e.body, "version": e.version,
+        "supersedes_id": e.supersedes_id,
+    })
+
+
+class UnitOfWork:
+    def __init__(self, session_factory: Callable[[], Session], clock: Clock) -> None:
+        self._factory = session_factory
+        self.clock = clock
+
+    def __enter__(self) -> Self:
+        self.session = s = self._factory()
+        self.users, self.tokens, self.teams = UserRepo(s), TokenRepo(s), TeamRepo(s)
+        self.services, self.forms, self.severity = ServiceRepo(s), FormRepo(s), SeverityRepo(s)
+        self.settings, self.incidents = SettingRepo(s), IncidentRepo(s)
+        self.timeline, self.attachments, self.audit = TimelineRepo(s), AttachmentRepo(s), AuditRepo(s)
+        self._events: list[AuditEvent] = []
+        self._entries: list[tuple[str, TimelineEntry]] = []
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def record(self, actor: str, action: str, subject: str, data: dict) -> None:
+        """Queue an audit record; it is chained in at commit."""
+        self._events.append(AuditEvent(actor, action, subject, data))
+
+    def append_entry(self, actor: str, entry: TimelineEntry) -> TimelineEntry:
+        self.timeline.add(entry)
+        self._entries.append((actor, entry))
+        return entry
+
+    def commit(self) -> None:
+        try:
+            self.session.flush()
+            events = self._events + [
+                AuditEvent(actor, "timeline.append", f"incident:{e.incident_id}",
+                           {"entry_id": e.id, "kind": e.kind, "digest": entry_digest(e)})
+                for actor, e in self._entries
+            ]
+            if events:
+                self.audit.append(events, self.clock.now())
+            self.session.commit()
+        except StaleDataError as exc:
+            raise Conflict("the record was changed by someone else; reload and retry") from exc
+        except IntegrityError as exc:
+            raise Conflict(f"conflicts with existing data: {exc.orig}") from exc
+        finally:
+            self._events, self._entries = [], []
+
+
+def make_session_factory(engine) -> sessionmaker[Session]:  # noqa: ANN001
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)

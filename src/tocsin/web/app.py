@@ -1,0 +1,58 @@
+"""The FastAPI application factory: middleware, routers, templates, static assets."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from .. import __version__
+from ..bootstrap import Container
+from . import errors, security
+from .api import catalog as api_catalog
+from .api import incidents as api_incidents
+from .api import users as api_users
+from .templating import make_templates
+from .ui import config as ui_config
+from .ui import incidents as ui_incidents
+from .ui import pages as ui_pages
+
+log = logging.getLogger("tocsin.web")
+HERE = Path(__file__).resolve().parent
+
+
+def _assets_dir(container: Container) -> Path:
+    if container.settings.assets_dir:
+        return Path(container.settings.assets_dir)
+    return HERE.parents[2] / "node_modules"
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(title="Tocsin", version=__version__,
+                  description="Incident response: classify, page, coordinate, learn.")
+    app.state.container = container
+    app.state.templates = make_templates(HERE / "templates")
+    app.add_middleware(SessionMiddleware, secret_key=container.secret_key,
+                       session_cookie="tocsin_session", same_site="lax",
+                       https_only=container.settings.secure_cookies,
+                       max_age=container.settings.session_max_age_seconds)
+    errors.install(app)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    for router in (api_incidents.router, api_catalog.router, api_users.router,
+                   ui_pages.router, ui_incidents.router, ui_config.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    vendor = _assets_dir(container)
+    if (vendor / "htmx.org").is_dir():
+        app.mount("/vendor", StaticFiles(directory=vendor), name="vendor")
+    else:
+        log.warning("front-end assets not found in %s; run scripts/setup.sh (npm ci)", vendor)
+    security.enforce_declared(app)
+    return app

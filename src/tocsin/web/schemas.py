@@ -1,0 +1,102 @@
+"""Request bodies for the JSON API (responses are the services' view dataclasses)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IncidentCreate(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    service: str | int
+    form: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    description: str = ""
+    services: list[str] = Field(default_factory=list, description="other affected services")
+    owner: str | None = Field(None, description="owner's email")
+
+
+class IncidentPatch(Strict):
+    title: str | None = None
+    description: str | None = None
+    owner: str | None = Field(None, description="owner's email; empty string clears")
+    services: list[str] | None = None
+    version: int | None = Field(None, description="fail with 409 unless the incident is at it")
+
+
+class TransitionBody(Strict):
+    note: str = ""
+    version: int | None = None
+
+
+class SeverityChange(Strict):
+    severity: Literal["P1", "P2", "P3", "P4"]
+    reason: str = Field(min_length=1)
+    version: int | None = None
+
+
+class NoteBody(Strict):
+    text: str = ""
+    kind: Literal["note", "update"] = "note"
+    impact: str | None = None
+    action: str | None = None
+    next_step: str | None = None
+
+    def structured(self) -> dict[str, str]:
+        return {k: v for k, v in (("impact", self.impact), ("action", self.action),
+                                  ("next_step", self.next_step)) if v}
+
+
+class EvaluateBody(Strict):
+    service: str | int
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    form: str | None = None
+    partial: bool = False
+
+
+class ServiceCreate(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    description: str = ""
+    tier: int = Field(3, ge=1, le=4)
+    tags: list[str] = Field(default_factory=list)
+    team: str | None = None
+    owner: str | None = Field(None, description="owner's email")
+
+
+class ServicePatch(Strict):
+    name: str | None = None
+    description: str | None = None
+    tier: int | None = Field(None, ge=1, le=4)
+    tags: list[str] | None = None
+    team: str | None = None
+    owner: str | None = None
+
+
+class TeamCreate(Strict):
+    name: str
+    description: str = ""
+    members: list[str] = Field(default_factory=list, description="emails")
+
+
+class UserCreate(Strict):
+    email: str
+    password: str | None = None
+    role: Literal["admin", "responder", "viewer"] = "responder"
+    name: str | None = None
+    time_zone: str = "UTC"
+    phone: str | None = None
+
+
+class TokenCreate(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    email: str | None = Field(None, description="whose token (admins only); default: yours")
+
+
+class Page(BaseModel):
+    items: list[Any]
+    total: int

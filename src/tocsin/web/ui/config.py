@@ -1,0 +1,59 @@
+"""Configuration pages: severity levels and rules, intake forms — edited as YAML, validated."""
+
+from __future__ import annotations
+
+import yaml
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+
+from ...domain.auth import Actor
+from ...services import config
+from ...services.config import ConfigInvalid
+from ..security import container, ui
+from .common import render
+
+router = APIRouter(prefix="/config", include_in_schema=False)
+
+
+def _dump(data: object) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+@router.get("")
+def index(request: Request, actor: Actor = ui("read")) -> Response:
+    c = container(request)
+    return render(request, "config/index.html", actor,
+                  levels=config.list_levels(c.uow(read_only=True)),
+                  rules=config.get_rules(c.uow(read_only=True)),
+                  forms=config.list_forms(c.uow(read_only=True)))
+
+
+@router.get("/export")
+def export(request: Request, _: Actor = ui("read")) -> Response:
+    text = config.export_text(container(request).uow(read_only=True))
+    return PlainTextResponse(text, media_type="application/yaml", headers={
+        "Content-Disposition": 'attachment; filename="tocsin-config.yaml"'})
+
+
+@router.get("/edit")
+def edit_page(request: Request, section: str = "severity_rules",
+              actor: Actor = ui("config:write")) -> Response:
+    data = config.export_data(container(request).uow(read_only=True))
+    if section.startswith("form:"):
+        name = section[5:]
+        item = next((f for f in data["forms"] if f["name"] == name), None)
+        text = _dump({"forms": [item]}) if item else _dump({"forms": []})
+    else:
+        text = _dump({section: data.get(section, [])})
+    return render(request, "config/edit.html", actor, section=section, text=text, problems=[])
+
+
+@router.post("/edit")
+def save(request: Request, section: str = Form(...), text: str = Form(...),
+         actor: Actor = ui("config:write")) -> Response:
+    try:
+        config.apply_text(container(request).uow(), actor, text, f"({section})")
+    except ConfigInvalid as exc:
+        return render(request, "config/edit.html", actor, status_code=422, section=section,
+                      text=text, problems=exc.problems)
+    return RedirectResponse("/config", status_code=303)

@@ -1,0 +1,242 @@
+"""Incident pages: the list, the intake form with a live severity preview, the record."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any
+
+from fastapi import APIRouter, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from sqlalchemy import func, select
+
+from ...domain.auth import Actor
+from ...domain.errors import DomainError, NotFound, ValidationFailed
+from ...services import catalog, classify, config, users
+from ...services import incidents as svc
+from ...store.models import Incident, TimelineEntry
+from ...store.repositories import IncidentFilter
+from ..api.incidents import attachment_response
+from ..security import container, ui
+from .common import render
+
+router = APIRouter(prefix="/incidents", include_in_schema=False)
+PREFIX = "a_"
+
+
+@router.get("")
+def list_page(request: Request, status: str = "open", severity: str = "",
+              actor: Actor = ui("read")) -> Response:
+    status_filter = "triggered,acknowledged,mitigated" if status == "open" else status
+    items, total = svc.list_incidents(container(request).uow(read_only=True), IncidentFilter(
+        status=status_filter or None, severity=severity or None, limit=200))
+    template = "incidents/_rows.html" if request.headers.get("HX-Request") else \
+        "incidents/list.html"
+    return render(request, template, actor, items=items, total=total, status=status,
+                  severity=severity)
+
+
+def _form_context(request: Request, service: str | None) -> dict[str, Any]:
+    c = container(request)
+    services = catalog.list_services(c.uow(read_only=True))
+    chosen = service or (services[0].name if services else None)
+    fdef = None
+    if chosen:
+        uow = c.uow(read_only=True)
+        with uow:
+            svc_row = uow.services.resolve(chosen)
+            if svc_row is None:
+                raise NotFound(f"no service {chosen!r}")
+            fdef = classify.form_def(classify.choose_form(uow, svc_row, None))
+    return {"services": services, "service": chosen, "form": fdef,
+            "people": users.list_users(c.uow(read_only=True)),
+            "teams": catalog.list_teams(c.uow(read_only=True))}
+
+
+@router.get("/new")
+def new_page(request: Request, service: str | None = None,
+             actor: Actor = ui("incidents:write")) -> Response:
+    ctx = _form_context(request, service)
+    return render(request, "incidents/new.html", actor, values={}, errors={}, **ctx)
+
+
+@router.get("/new/fields")
+def new_fields(request: Request, service: str, actor: Actor = ui("incidents:write")) -> Response:
+    ctx = _form_context(request, service)
+    return render(request, "incidents/_fields.html", actor, values={}, errors={}, **ctx)
+
+
+async def _attributes(request: Request, form_name: str | None) -> dict[str, Any]:
+    """Read the intake form's fields (prefixed a_) from the submitted form data."""
+    data = await request.form()
+    fdef = None
+    if form_name:
+        spec = config.get_form(container(request).uow(read_only=True), form_name)["spec"]
+        fdef = classify.formdom.parse_form(spec, form_name)
+    attrs: dict[str, Any] = {}
+    for key in {k for k in data if k.startswith(PREFIX)}:
+        name = key[len(PREFIX):]
+        ftype = fdef.field(name).type if fdef and fdef.field(name) else "text"
+        if ftype == "multi_select":
+            attrs[name] = [v for v in data.getlist(key) if v]
+        elif ftype == "attachment":
+            up = data.get(key)
+            if isinstance(up, UploadFile) and up.filename:
+                attrs[name] = {"filename": up.filename, "content_type": up.content_type,
+                               "content_base64": base64.b64encode(await up.read()).decode()}
+        else:
+            value = data.get(key)
+            if isinstance(value, str) and value.strip() != "":
+                attrs[name] = value
+    return attrs
+
+
+@router.post("/preview")
+async def preview(request: Request, actor: Actor = ui("incidents:write")) -> Response:
+    data = await request.form()
+    service = str(data.get("service") or "")
+    result, error = None, None
+    try:
+        attrs = await _attributes(request, str(data.get("form") or "") or None)
+        uow = container(request).uow(read_only=True)
+        result = classify.evaluate(uow, service, attrs, str(data.get("form") or "") or None,
+                                   partial=True)
+    except DomainError as exc:
+        error = exc.message
+    return render(request, "incidents/_preview.html", actor, result=result, error=error)
+
+
+@router.post("/new")
+async def declare(request: Request, actor: Actor = ui("incidents:write")) -> Response:
+    data = await request.form()
+    service, form_name = str(data.get("service") or ""), str(data.get("form") or "") or None
+    title = str(data.get("title") or "")
+    attrs = await _attributes(request, form_name)
+    c = container(request)
+    try:
+        view = svc.declare(c.uow(), actor, svc.DeclareInput(
+            title=title, service=service, attributes=attrs, form=form_name,
+            description=str(data.get("description") or "")), c.settings.max_attachment_bytes)
+    except ValidationFailed as exc:
+        ctx = _form_context(request, service)
+        errors = {e.field: e.message for e in exc.errors}
+        values = {**{k: v for k, v in attrs.items() if not isinstance(v, dict)},
+                  "title": title, "description": data.get("description") or ""}
+        return render(request, "incidents/new.html", actor, status_code=422, values=values,
+                      errors=errors, summary=exc.message, **ctx)
+    return RedirectResponse(f"/incidents/{view.id}", status_code=303)
+
+
+@router.get("/{incident_id}")
+def show(incident_id: int, request: Request, actor: Actor = ui("read")) -> Response:
+    c = container(request)
+    view = svc.get(c.uow(read_only=True), incident_id)
+    entries = svc.timeline(c.uow(read_only=True), incident_id)
+    return render(request, "incidents/show.html", actor, inc=view, entries=entries,
+                  people=users.list_users(c.uow(read_only=True)),
+                  services=catalog.list_services(c.uow(read_only=True)))
+
+
+@router.get("/{incident_id}/timeline")
+def timeline_partial(incident_id: int, request: Request, actor: Actor = ui("read")) -> Response:
+    entries = svc.timeline(container(request).uow(read_only=True), incident_id)
+    return render(request, "incidents/_timeline.html", actor, entries=entries,
+                  inc_id=incident_id)
+
+
+@router.get("/{incident_id}/entries/{entry_id}/history")
+def history(incident_id: int, entry_id: int, request: Request,
+            actor: Actor = ui("read")) -> Response:
+    versions = svc.entry_history(container(request).uow(read_only=True), incident_id, entry_id)
+    return render(request, "incidents/_history.html", actor, versions=versions)
+
+
+@router.get("/{incident_id}/events")
+async def events(incident_id: int, request: Request, _: Actor = ui("read")) -> Response:
+    """Server-sent events: `timeline` whenever the incident or its timeline changes."""
+    c = container(request)
+
+    def marker() -> tuple:
+        uow = c.uow(read_only=True)
+        with uow:
+            s = uow.session
+            inc_version = s.scalar(select(Incident.version).where(Incident.id == incident_id))
+            last = s.scalar(select(func.max(TimelineEntry.id))
+                            .where(TimelineEntry.incident_id == incident_id))
+            return inc_version, last
+
+    async def stream():  # noqa: ANN202
+        seen = await asyncio.to_thread(marker)
+        yield "retry: 3000\n\n"
+        while not await request.is_disconnected():
+            await asyncio.sleep(2)
+            now = await asyncio.to_thread(marker)
+            if now != seen:
+                seen = now
+                yield f"event: timeline\ndata: {now[1]}\n\n"
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store"})
+
+
+@router.post("/{incident_id}/action/{action}")
+async def act(incident_id: int, action: str, request: Request,
+              actor: Actor = ui("incidents:write")) -> Response:
+    data = await request.form()
+    svc.transition(container(request).uow(), actor, incident_id, action,
+                   str(data.get("note") or ""), _version(data))
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+@router.post("/{incident_id}/severity")
+async def severity(incident_id: int, request: Request,
+                   actor: Actor = ui("incidents:write")) -> Response:
+    data = await request.form()
+    svc.change_severity(container(request).uow(), actor, incident_id,
+                        str(data.get("severity") or ""), str(data.get("reason") or ""),
+                        _version(data))
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+@router.post("/{incident_id}/edit")
+async def edit(incident_id: int, request: Request,
+               actor: Actor = ui("incidents:write")) -> Response:
+    data = await request.form()
+    changes = {"title": str(data.get("title") or ""),
+               "description": str(data.get("description") or ""),
+               "owner_email": str(data.get("owner") or "") or None,
+               "services": [s for s in data.getlist("services") if s]}
+    svc.update(container(request).uow(), actor, incident_id, changes, _version(data))
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+@router.post("/{incident_id}/notes")
+async def note(incident_id: int, request: Request,
+               actor: Actor = ui("incidents:write")) -> Response:
+    data = await request.form()
+    kind = str(data.get("kind") or "note")
+    structured = {k: str(data.get(k) or "") for k in ("impact", "action", "next_step")}
+    svc.add_note(container(request).uow(), actor, incident_id, str(data.get("text") or ""),
+                 kind, structured)
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+@router.post("/{incident_id}/notes/{entry_id}")
+async def edit_note(incident_id: int, entry_id: int, request: Request,
+                    actor: Actor = ui("incidents:write")) -> Response:
+    data = await request.form()
+    structured = {k: str(data.get(k) or "") for k in ("impact", "action", "next_step")}
+    svc.edit_note(container(request).uow(), actor, incident_id, entry_id,
+                  str(data.get("text") or ""), structured)
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+@router.get("/{incident_id}/attachments/{attachment_id}")
+def download(incident_id: int, attachment_id: int, request: Request,
+             _: Actor = ui("read")) -> Response:
+    att = svc.attachment(container(request).uow(read_only=True), incident_id, attachment_id)
+    return attachment_response(att)
+
+
+def _version(data: Any) -> int | None:
+    raw = data.get("version")
+    return int(raw) if raw and str(raw).isdigit() else None

@@ -1,0 +1,119 @@
+"""Sign-in, the profile (time zone, API tokens), services and the audit check."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from ...domain.auth import Actor
+from ...domain.errors import DomainError, Unauthorized
+from ...services import audit, catalog, users
+from ..security import check_csrf, container, ui
+from .common import TIME_ZONES, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/incidents") -> Response:
+    return render(request, "login.html", None, next=_safe_next(next), error=None)
+
+
+@router.post("/login")
+async def login(request: Request, email: str = Form(""), password: str = Form(""),
+                next: str = Form("/incidents")) -> Response:
+    await check_csrf(request)
+    try:
+        actor = users.authenticate(container(request).uow(read_only=True), email, password)
+    except Unauthorized as exc:
+        return render(request, "login.html", None, status_code=401, next=_safe_next(next),
+                      error=exc.message, email=email)
+    csrf = request.session.get("csrf")
+    request.session.clear()  # a new session on sign-in (no fixation)
+    request.session.update({"uid": actor.user_id, "csrf": csrf})
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await check_csrf(request)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+def _safe_next(url: str) -> str:
+    return url if url.startswith("/") and not url.startswith("//") else "/incidents"
+
+
+@router.get("/")
+def home(_: Actor = ui("read")) -> Response:
+    return RedirectResponse("/incidents", status_code=303)
+
+
+@router.get("/profile")
+def profile(request: Request, actor: Actor = ui("read")) -> Response:
+    c = container(request)
+    me = users.get_user(c.uow(read_only=True), actor.user_id)
+    tokens = users.list_tokens(c.uow(read_only=True), actor)
+    return render(request, "profile.html", actor, me=me, tokens=tokens, zones=TIME_ZONES,
+                  new_token=None)
+
+
+@router.post("/profile")
+def save_profile(request: Request, time_zone: str = Form(...), name: str = Form(""),
+                 phone: str = Form(""), actor: Actor = ui("read")) -> Response:
+    users.update_profile(container(request).uow(), actor, time_zone, name, phone)
+    return RedirectResponse("/profile", status_code=303)
+
+
+@router.post("/profile/tokens")
+def new_token(request: Request, name: str = Form(""), actor: Actor = ui("read")) -> Response:
+    c = container(request)
+    me = users.get_user(c.uow(read_only=True), actor.user_id)
+    created = users.create_token(c.uow(), actor, me.email, name)
+    tokens = users.list_tokens(c.uow(read_only=True), actor)
+    return render(request, "profile.html", actor, me=me, tokens=tokens, zones=TIME_ZONES,
+                  new_token=created)
+
+
+@router.post("/profile/tokens/{token_id}/revoke")
+def revoke(token_id: int, request: Request, actor: Actor = ui("read")) -> Response:
+    users.revoke_token(container(request).uow(), actor, token_id)
+    return RedirectResponse("/profile", status_code=303)
+
+
+@router.get("/services")
+def services_page(request: Request, actor: Actor = ui("read")) -> Response:
+    c = container(request)
+    return render(request, "services.html", actor,
+                  services=catalog.list_services(c.uow(read_only=True)),
+                  teams=catalog.list_teams(c.uow(read_only=True)), error=None, values={})
+
+
+@router.post("/services")
+def save_service(request: Request, name: str = Form(""), description: str = Form(""),
+                 tier: int = Form(3), tags: str = Form(""), team: str = Form(""),
+                 original: str = Form(""), actor: Actor = ui("config:write")) -> Response:
+    c = container(request)
+    tag_list = [t.strip() for t in tags.split(",") if t.strip()]
+    try:
+        if original:
+            catalog.update_service(c.uow(), actor, original, {
+                "name": name, "description": description, "tier": tier, "tags": tag_list,
+                "team": team or None})
+        else:
+            catalog.create_service(c.uow(), actor, catalog.ServiceInput(
+                name, description, tier, tag_list, team or None))
+    except DomainError as exc:
+        return render(request, "services.html", actor, status_code=422,
+                      services=catalog.list_services(c.uow(read_only=True)),
+                      teams=catalog.list_teams(c.uow(read_only=True)), error=exc.message,
+                      values={"name": name, "description": description, "tier": tier,
+                              "tags": tags, "team": team, "original": original})
+    return RedirectResponse("/services", status_code=303)
+
+
+@router.get("/audit")
+def audit_page(request: Request, actor: Actor = ui("users:admin")) -> Response:
+    report = audit.verify(container(request).uow(read_only=True))
+    return render(request, "audit.html", actor, report=report)
