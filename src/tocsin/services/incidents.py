@@ -17,7 +17,7 @@ from ..store.uow import UnitOfWork
 from . import classify as cls
 from .common import actor_label, level_of, need_service
 from .presenters import entry_view, incident_view, summary_view
-from .views import EntryView, IncidentSummary, IncidentView
+from .views import AttachmentFile, EntryView, IncidentSummary, IncidentView
 
 NOTE_KINDS = ("note", "update")
 
@@ -294,12 +294,12 @@ def entry_history(uow: UnitOfWork, incident_id: int, entry_id: int) -> list[Entr
         return [entry_view(e) for e in uow.timeline.history(entry)]
 
 
-def attachment(uow: UnitOfWork, incident_id: int, attachment_id: int) -> Attachment:
+def attachment(uow: UnitOfWork, incident_id: int, attachment_id: int) -> AttachmentFile:
     with uow:
         att = uow.attachments.get(attachment_id)
         if att is None or att.incident_id != incident_id:
             raise NotFound(f"no attachment {attachment_id} on incident {incident_id}")
-        return att
+        return AttachmentFile(att.id, att.filename, att.content_type, att.size, att.data)
 
 
 def level_for(uow: UnitOfWork, code: str):  # noqa: ANN201

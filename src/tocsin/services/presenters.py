@@ -17,6 +17,7 @@ def summary_view(uow: UnitOfWork, inc: Incident) -> IncidentSummary:
 
 
 def incident_view(uow: UnitOfWork, inc: Incident) -> IncidentView:
+    uow.session.flush()  # so the version counter and new rows are current
     svc = uow.services.get(inc.service_id)
     owner = uow.users.get(inc.owner_id) if inc.owner_id else None
     creator = uow.users.get(inc.created_by_id) if inc.created_by_id else None

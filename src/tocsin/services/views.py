@@ -141,3 +141,12 @@ class TokenCreated:
     name: str
     token: str
     user_email: str
+
+
+@dataclass(frozen=True)
+class AttachmentFile:
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    data: bytes

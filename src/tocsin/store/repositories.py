@@ -93,6 +93,7 @@ class TeamRepo(_Repo):
         self.s.flush()
         for uid in dict.fromkeys(user_ids):
             self.s.add(TeamMember(team_id=team_id, user_id=uid))
+        self.s.flush()
 
 
 class ServiceRepo(_Repo):
@@ -233,6 +234,7 @@ class IncidentRepo(_Repo):
         self.s.flush()
         for sid in dict.fromkeys(service_ids):
             self.s.add(IncidentService(incident_id=incident_id, service_id=sid))
+        self.s.flush()
 
 
 class TimelineRepo(_Repo):

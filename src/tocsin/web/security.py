@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
@@ -93,10 +94,19 @@ def route_permission(route: APIRoute) -> str | None:
     return None
 
 
+def iter_api_routes(routes: list) -> Iterator[APIRoute]:
+    """Every APIRoute, including those inside included routers (FastAPI nests them)."""
+    for r in routes:
+        if isinstance(r, APIRoute):
+            yield r
+        inner = getattr(r, "original_router", None)
+        if inner is not None:
+            yield from iter_api_routes(inner.routes)
+
+
 def enforce_declared(app: FastAPI) -> None:
     """Refuse to start if any route forgot to declare who may call it."""
-    missing = [f"{sorted(r.methods)} {r.path}" for r in app.routes
-               if isinstance(r, APIRoute) and r.path not in PUBLIC_PATHS
-               and route_permission(r) is None]
+    missing = [f"{sorted(r.methods)} {r.path}" for r in iter_api_routes(app.routes)
+               if r.path not in PUBLIC_PATHS and route_permission(r) is None]
     if missing:
         raise RuntimeError("routes without a permission: " + ", ".join(missing))
