@@ -113,6 +113,19 @@ class LoadResult:
 
 
 @dataclass
+class NotesSetup:
+    seconds: float = 0.0
+    statuses: Counter = field(default_factory=Counter)
+    failed_concurrently: int = 0
+    lost: int = 0
+    first_error: str | None = None
+
+    def fail(self, detail: str) -> None:
+        if self.first_error is None:
+            self.first_error = detail
+
+
+@dataclass
 class GetTimings:
     latencies: list[float]
     size: int
@@ -123,7 +136,7 @@ class GetTimings:
 class Result:
     backend: str
     load: LoadResult
-    notes_setup: float
+    notes: NotesSetup
     entries: int
     page: GetTimings
     timeline: GetTimings
@@ -268,11 +281,15 @@ def vm_hwm_kb(pid: int) -> int:
     return 0
 
 
-def server_problems(log_path: Path) -> list[str]:
-    """Tracebacks, errors and 5xx access-log lines the server wrote."""
-    pattern = re.compile(r"Traceback|ERROR|CRITICAL|\" 5\d\d ")
+def server_problems(log_path: Path) -> tuple[Counter, Counter]:
+    """(5xx responses by request line, exceptions by their final line) from the server log."""
     lines = log_path.read_text(errors="replace").splitlines()
-    return [line for line in lines if pattern.search(line)]
+    access = re.compile(r'"(\w+ \S+) HTTP/[\d.]+" (5\d\d)')
+    exc_line = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Warning)\b")
+    responses = Counter(re.sub(r"/\d+", "/{id}", f"{m[2]} {m[1]}") for m in map(access.search,
+                                                                                 lines) if m)
+    exceptions = Counter(line[:300] for line in lines if exc_line.match(line))
+    return responses, exceptions
 
 
 # --- HTTP measurements ------------------------------------------------------------------------
@@ -297,7 +314,7 @@ async def declare_once(http: httpx.AsyncClient, n: int, result: LoadResult | Non
         resp = await http.post("/api/v1/incidents", json=declare_body(n))
     except httpx.HTTPError as exc:
         if result is not None:
-            result.statuses["exception"] += 1
+            result.statuses[type(exc).__name__] += 1
             result.fail(f"{type(exc).__name__}: {exc}")
         return
     elapsed = time.perf_counter() - start
@@ -343,28 +360,44 @@ async def create_incident(http: httpx.AsyncClient) -> int:
     return resp.json()["id"]
 
 
-async def add_notes(http: httpx.AsyncClient, incident_id: int, count: int,
-                    concurrency: int) -> tuple[float, int]:
-    """Add `count` notes concurrently. Returns (seconds, failures)."""
-    numbers = iter(range(1, count + 1))
-    failures: list[str] = []
+async def post_notes(http: httpx.AsyncClient, incident_id: int, numbers: list[int],
+                     concurrency: int, setup: NotesSetup) -> list[int]:
+    """POST one note per number, `concurrency` at a time. Returns the numbers that failed."""
+    todo, failed = iter(numbers), []
 
     async def loop() -> None:
-        for n in numbers:
+        for n in todo:
             try:
                 resp = await http.post(f"/api/v1/incidents/{incident_id}/notes",
                                        json={"text": f"note {n}"})
             except httpx.HTTPError as exc:
-                failures.append(f"{type(exc).__name__}: {exc}")
+                setup.statuses[type(exc).__name__] += 1
+                setup.fail(f"{type(exc).__name__}: {exc}")
+                failed.append(n)
                 continue
+            setup.statuses[resp.status_code] += 1
             if resp.status_code != 201:
-                failures.append(f"HTTP {resp.status_code}: {resp.text[:300]}")
+                setup.fail(f"HTTP {resp.status_code}: {resp.text[:300]}")
+                failed.append(n)
 
-    start = time.perf_counter()
     await asyncio.gather(*(loop() for _ in range(concurrency)))
-    if failures:
-        log(f"  {len(failures)} notes failed; first: {failures[0]}")
-    return time.perf_counter() - start, len(failures)
+    return failed
+
+
+async def add_notes(http: httpx.AsyncClient, incident_id: int, count: int,
+                    concurrency: int) -> NotesSetup:
+    """Add `count` notes concurrently; retry the ones that failed one at a time."""
+    setup = NotesSetup()
+    start = time.perf_counter()
+    failed = await post_notes(http, incident_id, list(range(1, count + 1)), concurrency, setup)
+    setup.failed_concurrently = len(failed)
+    for _ in range(3):
+        if not failed:
+            break
+        failed = await post_notes(http, incident_id, failed, 1, setup)
+    setup.lost = len(failed)
+    setup.seconds = time.perf_counter() - start
+    return setup
 
 
 async def time_get(http: httpx.AsyncClient, path: str, samples: int,
@@ -406,15 +439,16 @@ async def timeline_total(http: httpx.AsyncClient, incident_id: int) -> int:
 
 
 async def measure(base_url: str, token: str, password: str, args: argparse.Namespace,
-                  backend: str) -> tuple[LoadResult, float, int, GetTimings, GetTimings]:
+                  backend: str) -> tuple[LoadResult, NotesSetup, int, GetTimings, GetTimings]:
     async with make_client(base_url, args.concurrency, token) as api:
         log(f"[{backend}] declaring incidents: C={args.concurrency}, {args.duration:g}s "
             f"(+{args.warmup:g}s warm-up)")
         load = await load_test(api, args)
         incident_id = await create_incident(api)
         log(f"[{backend}] adding {args.entries} notes to incident {incident_id}")
-        setup, _ = await add_notes(api, incident_id, args.entries, args.concurrency)
-        log(f"[{backend}]   took {setup:.1f}s ({args.entries / setup:.0f} notes/s)")
+        setup = await add_notes(api, incident_id, args.entries, args.concurrency)
+        log(f"[{backend}]   took {setup.seconds:.1f}s ({args.entries / setup.seconds:.0f} "
+            f"notes/s); statuses {dict(setup.statuses)}")
         entries = await timeline_total(api, incident_id)
         timeline = await time_get(api, f"/api/v1/incidents/{incident_id}/timeline",
                                   args.samples)
@@ -453,24 +487,28 @@ def run_on(backend: str, url: str, var_dir: Path, args: argparse.Namespace) -> R
         load, setup, entries, page, timeline = asyncio.run(
             measure(server.base_url, token, password, args, backend))
         rss = server.peak_rss_kb()
+    except Exception:
+        log(f"[{backend}] server log tail:\n{server.log_tail()}")
+        raise
     finally:
         server.stop()
-    report_problems(backend, server_problems(server.log_path))
+        report_problems(backend, server_problems(server.log_path))
     return Result(backend, load, setup, entries, page, timeline, rss)
 
 
-def report_problems(backend: str, problems: list[str]) -> None:
-    if not problems:
-        return
-    log(f"[{backend}] server log has {len(problems)} error/5xx lines; first ones:")
-    for line in problems[:10]:
-        log(f"    {line}")
+def report_problems(backend: str, problems: tuple[Counter, Counter]) -> None:
+    responses, exceptions = problems
+    for what, counts in (("5xx responses", responses), ("exceptions", exceptions)):
+        if counts:
+            log(f"[{backend}] server log: {sum(counts.values())} {what}:")
+            for line, n in counts.most_common(5):
+                log(f"    {n:6d} x {line}")
 
 
 # --- reporting --------------------------------------------------------------------------------
 
 
-def print_details(r: Result) -> None:
+def print_details(r: Result, args: argparse.Namespace) -> None:
     load = r.load
     log(f"\n== {r.backend} ==")
     log(f"declare: {load.ok} incidents in {load.elapsed:.2f}s = {load.ok / load.elapsed:.1f}/s; "
@@ -481,8 +519,13 @@ def print_details(r: Result) -> None:
     if load.first_error:
         log(f"  first error: {load.first_error}")
     log(f"  severity rules fired: {dict(load.rules.most_common())}")
+    notes = r.notes
     log(f"timeline setup: {r.entries} entries on the incident; notes added in "
-        f"{r.notes_setup:.1f}s")
+        f"{notes.seconds:.1f}s (C={args.concurrency}); statuses {dict(notes.statuses)}")
+    if notes.failed_concurrently:
+        log(f"  {notes.failed_concurrently} notes failed when posted concurrently and were "
+            f"retried one at a time ({notes.lost} still failed); first error: "
+            f"{notes.first_error}")
     for name, t in (("page GET /incidents/{id}", r.page),
                     ("API GET /api/v1/incidents/{id}/timeline", r.timeline)):
         log(f"{name}: {len(t.latencies)} sequential GETs, p50 {ms(percentile(t.latencies, 50))}"
@@ -494,8 +537,8 @@ def print_details(r: Result) -> None:
 
 
 COLUMNS = [("backend", 10), ("incid/s", 8), ("p50 ms", 7), ("p99 ms", 7), ("max ms", 7),
-           ("errors", 6), ("page p50", 9), ("page p99", 9), ("page KiB", 8), ("tl p50", 7),
-           ("tl p99", 7), ("RSS MiB", 8)]
+           ("errors", 6), ("entries", 7), ("page p50", 9), ("page p99", 9), ("page KiB", 8),
+           ("tl p50", 7), ("tl p99", 7), ("RSS MiB", 8)]
 
 
 def summary_row(r: Result) -> list[str]:
@@ -503,14 +546,15 @@ def summary_row(r: Result) -> list[str]:
     rss = (r.rss_kb["workers"] or r.rss_kb["supervisor"]) / 1024
     return [r.backend, f"{load.ok / load.elapsed:.1f}", ms(percentile(load.latencies, 50)),
             ms(percentile(load.latencies, 99)), ms(max(load.latencies, default=0)),
-            str(load.errors), ms(percentile(page.latencies, 50)),
+            str(load.errors), str(r.entries), ms(percentile(page.latencies, 50)),
             ms(percentile(page.latencies, 99)), f"{page.size / 1024:.0f}",
             ms(percentile(tl.latencies, 50)), ms(percentile(tl.latencies, 99)), f"{rss:.0f}"]
 
 
 def print_summary(results: list[Result], args: argparse.Namespace) -> None:
-    log(f"\nSummary (C={args.concurrency}, {args.duration:g}s, {args.workers} workers, "
-        f"page/timeline with {args.entries} notes, RSS = sum of worker VmHWM)")
+    log(f"\nSummary (C={args.concurrency}, {args.duration:g}s, {args.workers} workers; "
+        f"page/timeline on an incident with `entries` timeline entries ({args.entries} notes); "
+        f"RSS = sum of worker VmHWM)")
     log("  ".join(name.rjust(width) for name, width in COLUMNS))
     for r in results:
         log("  ".join(v.rjust(width) for v, (_, width) in zip(summary_row(r), COLUMNS,
@@ -545,15 +589,20 @@ def main(argv: list[str] | None = None) -> int:
     if not TOCSIN.exists():
         log(f"error: {TOCSIN} not found; run `make setup` first")
         return 2
-    results = []
+    results, failed = [], []
     for backend in args.backends:
-        result = run_backend(backend, args)
+        try:
+            result = run_backend(backend, args)
+        except Exception as exc:  # report it and go on with the next backend
+            log(f"[{backend}] FAILED: {type(exc).__name__}: {exc}")
+            failed.append(backend)
+            continue
         if result is not None:
             results.append(result)
-            print_details(result)
+            print_details(result, args)
     if results:
         print_summary(results, args)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

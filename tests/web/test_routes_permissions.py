@@ -30,7 +30,7 @@ def test_anonymous_is_refused_everywhere(app):
     from fastapi.testclient import TestClient
 
     client = TestClient(app, raise_server_exceptions=False)
-    for method, path, perm in routes(app):
+    for method, path, _perm in routes(app):
         if path in PUBLIC_PATHS:
             continue
         r = client.request(method, concrete(path), follow_redirects=False)

@@ -246,8 +246,15 @@ def _parse_field(fs: Any, path: str, earlier: Mapping[str, FormField]) -> FormFi
                     for j, o in enumerate(fs.get("options") or []))
     if ftype in ("select", "multi_select") and not options:
         raise ConditionError(f"{path}.options", f"a {ftype} field needs options")
+    for bound in ("min", "max"):
+        value = fs.get(bound)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ConditionError(f"{path}.{bound}", "must be a number")
+    raw_show = fs.get("show_when") or {}
+    if not isinstance(raw_show, Mapping):
+        raise ConditionError(f"{path}.show_when", "a mapping of earlier field: value(s)")
     show_when = []
-    for k, v in (fs.get("show_when") or {}).items():
+    for k, v in raw_show.items():
         if k not in earlier:
             raise ConditionError(f"{path}.show_when.{k}", "must name an earlier field")
         show_when.append((k, tuple(v) if isinstance(v, list) else (v,)))

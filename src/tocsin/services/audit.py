@@ -23,6 +23,9 @@ class VerifyReport:
 
 def verify(uow: UnitOfWork) -> VerifyReport:
     with uow:
+        if uow.session.get_bind().dialect.name == "postgresql":
+            # one snapshot for head, log and timeline, so concurrent writers cause no false alarm
+            uow.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         head_seq, head_hash = uow.audit.head()
         seen: dict[int, tuple[int, str]] = {}  # timeline entry id -> (audit seq, digest)
         records = []

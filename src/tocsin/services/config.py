@@ -72,9 +72,11 @@ def parse(text: str, filename: str) -> Config:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         reason = str(getattr(exc, "problem", None) or exc)
-        raise ConfigInvalid([ConfigProblem(filename, "(document)", line, f"malformed YAML: {reason}")]) from exc
+        problem = ConfigProblem(filename, "(document)", line, f"malformed YAML: {reason}")
+        raise ConfigInvalid([problem]) from exc
     if not isinstance(data, dict):
-        raise ConfigInvalid([ConfigProblem(filename, "(document)", 1, "expected a mapping of sections")])
+        problem = ConfigProblem(filename, "(document)", 1, "expected a mapping of sections")
+        raise ConfigInvalid([problem])
     problems = [ConfigProblem(filename, key, _line_of(root, key),
                               f"unknown section; use {', '.join(SECTIONS)}")
                 for key in data if key not in SECTIONS]
@@ -106,7 +108,7 @@ def _validate_sections(data: dict[str, Any]) -> list[tuple[str, str]]:
                 out.append((f"{section}[{i}]", f"duplicate name {key!r}"))
             seen.add(key)
 
-    each("severity_levels", lambda s, p: parse_level(s, p).code)
+    each("severity_levels", _check_level)
     each("severity_rules", lambda s, p: parse_rule(s, p).name)
     each("forms", lambda s, p: parse_form(s, p).name)
     each("teams", _check_team)
@@ -121,9 +123,23 @@ def _validate_sections(data: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _no_unknown(spec: dict, path: str, allowed: set[str]) -> None:
+    unknown = set(spec) - allowed
+    if unknown:
+        raise ConditionError(path, f"unknown key(s): {', '.join(sorted(map(str, unknown)))}")
+
+
+def _check_level(spec: Any, path: str) -> str:
+    if isinstance(spec, dict):
+        _no_unknown(spec, path, {"code", "name", "description", "ack_within_minutes",
+                                 "update_every_minutes", "coverage"})
+    return parse_level(spec, path).code
+
+
 def _check_team(spec: Any, path: str) -> str:
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
         raise ConditionError(f"{path}.name", "a team needs a name")
+    _no_unknown(spec, path, {"name", "description", "members"})
     members = spec.get("members", [])
     if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
         raise ConditionError(f"{path}.members", "a list of email addresses")
@@ -133,6 +149,7 @@ def _check_team(spec: Any, path: str) -> str:
 def _check_service(spec: Any, path: str) -> str:
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
         raise ConditionError(f"{path}.name", "a service needs a name")
+    _no_unknown(spec, path, {"name", "description", "tier", "tags", "team", "owner"})
     tier = spec.get("tier", 3)
     if not isinstance(tier, int) or isinstance(tier, bool) or not 1 <= tier <= 4:
         raise ConditionError(f"{path}.tier", "must be 1 (most critical) to 4")
@@ -143,7 +160,7 @@ def _check_service(spec: Any, path: str) -> str:
 
 
 def _check_references(data: dict[str, Any]) -> list[tuple[str, str]]:
-    """Severity rules may only name levels that exist in this file or the defaults."""
+    """When a file defines severity levels, its rules may only name those levels."""
     levels = {lv.get("code") for lv in data.get("severity_levels") or [] if isinstance(lv, dict)}
     if not levels:
         return []

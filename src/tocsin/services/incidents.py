@@ -44,12 +44,17 @@ def _check_title(title: str) -> str:
 def declare(uow: UnitOfWork, actor: Actor, cmd: DeclareInput,
             max_attachment_bytes: int = 5 * 1024 * 1024) -> IncidentView:
     actor.require("incidents:write")
-    title = _check_title(cmd.title)
     with uow:
         service = need_service(uow, cmd.service)
         form_row = cls.choose_form(uow, service, cmd.form)
         fdef = cls.form_def(form_row)
-        cleaned = formdom.validate(fdef, cmd.attributes, cls.refs(uow, max_attachment_bytes))
+        cleaned, errors = formdom.check(fdef, cmd.attributes,
+                                        cls.refs(uow, max_attachment_bytes))
+        title = (cmd.title or "").strip()
+        if not title or len(title) > 200:
+            errors.insert(0, FieldError("title", "required, at most 200 characters"))
+        if errors:
+            raise ValidationFailed(errors, f"form {fdef.name!r} has invalid fields")
         uploads = {k: cleaned.pop(k) for k in list(cleaned) if fdef.field(k).type == "attachment"}
         result = cls.classify_attributes(uow, service, cleaned, fdef.kind)
         affected = [service.id] + [need_service(uow, s).id for s in cmd.affected_services]

@@ -67,7 +67,7 @@ def domain_problem(exc: DomainError) -> JSONResponse:
 
 
 def _is_ui(request: Request) -> bool:
-    return not request.url.path.startswith(("/api/", "/v2/", "/healthz", "/openapi"))
+    return not request.url.path.startswith(("/api/", "/healthz", "/openapi"))
 
 
 def install(app: FastAPI) -> None:

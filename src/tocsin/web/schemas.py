@@ -69,10 +69,11 @@ class ServiceCreate(Strict):
 
 
 class ServicePatch(Strict):
-    name: str | None = None
-    description: str | None = None
-    tier: int | None = Field(None, ge=1, le=4)
-    tags: list[str] | None = None
+    # Omit a field to leave it; null is refused for those that cannot be empty.
+    name: str = Field(None, min_length=1, max_length=100)  # type: ignore[assignment]
+    description: str = Field(None)  # type: ignore[assignment]
+    tier: int = Field(None, ge=1, le=4)  # type: ignore[assignment]
+    tags: list[str] = Field(None)  # type: ignore[assignment]
     team: str | None = None
     owner: str | None = None
 

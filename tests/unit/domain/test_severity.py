@@ -33,6 +33,7 @@ BASE = {"workaround": False, "data_exposure": False, "compliance_exposure": Fals
          "limited-or-workaround"),
         ({"impact": "limited"}, {"tier": 1}, "P3", "issue", "limited-or-workaround"),
         ({"impact": "cosmetic"}, {"tier": 1}, "P4", "ticket", "cosmetic"),
+        ({"impact": "cosmetic", "workaround": True}, {"tier": 1}, "P4", "ticket", "cosmetic"),
     ],
 )
 def test_default_matrix(attrs, service, severity, kind, rule):
@@ -75,5 +76,6 @@ def test_numeric_operators():
     rule = parse_rule({"name": "big", "severity": "P2", "when": {"customer_count": {"gte": 100}}},
                       "r")
     assert classify([rule], {"customer_count": 100}).severity == "P2"
-    assert classify([rule], {"customer_count": 99}, fallback=Fallback("issue", "P4")).severity == "P4"
+    low = Fallback("issue", "P4")
+    assert classify([rule], {"customer_count": 99}, fallback=low).severity == "P4"
     assert classify([rule], {"customer_count": "100"}).rule is None  # strings never compare

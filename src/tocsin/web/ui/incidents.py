@@ -6,9 +6,10 @@ import asyncio
 import base64
 from typing import Any
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy import func, select
+from starlette.datastructures import UploadFile
 
 from ...domain.auth import Actor
 from ...domain.errors import DomainError, NotFound, ValidationFailed

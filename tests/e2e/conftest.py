@@ -1,0 +1,73 @@
+"""Real processes for end-to-end tests: a `tocsin serve` on 127.0.0.1, and Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent / "tocsin"
+CHROMIUM = os.environ.get("TOCSIN_CHROMIUM", "/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A seeded Tocsin on SQLite; yields (base_url, admin_email, admin_password)."""
+    env = {**os.environ, "TOCSIN_DATABASE_URL": f"sqlite:///{tmp_path}/e2e.db",
+           "TOCSIN_VAR_DIR": str(tmp_path / "var")}
+    subprocess.run([BIN, "db", "upgrade"], env=env, check=True, capture_output=True)
+    seeded = subprocess.run([BIN, "demo", "seed"], env=env, check=True, capture_output=True,
+                            text=True)
+    email, password = (tmp_path / "var" / "demo-admin.txt").read_text().split()[:2]
+    assert password in seeded.stdout
+    port = free_port()
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([BIN, "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--no-migrate"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / "server.log").read_text())
+            time.sleep(0.2)
+        yield base, email, password
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def browser():
+    if not shutil.which(CHROMIUM):
+        msg = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("TOCSIN_REQUIRE_BROWSER"):
+            pytest.fail(msg + " — TOCSIN_REQUIRE_BROWSER is set", pytrace=False)
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()

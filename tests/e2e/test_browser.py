@@ -1,0 +1,50 @@
+"""A person in Chromium: sign in, fill the intake form, see the severity and why, submit,
+land on the incident page with its timeline."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+
+def test_declare_an_incident_in_the_browser(server, browser, tmp_path):
+    base, email, password = server
+    page = browser.new_page()
+    page.goto(f"{base}/incidents")
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Incidents")
+
+    page.click("text=Declare")
+    page.select_option("#service", "payments-api")
+    page.fill("input[name=title]", "Card payments return 503")
+    page.select_option("#a_impact", "degradation")
+    page.select_option("#a_criticality", "internal")
+    page.select_option("#a_restore_within", "immediately")
+    expect(page.locator("#preview-severity")).to_have_text("P2")
+
+    # Conditional field: the record count appears only once data exposure is ticked.
+    expect(page.locator("#a_records_exposed")).to_be_hidden()
+    page.check("input[name=a_data_exposure]")
+    expect(page.locator("#a_records_exposed")).to_be_visible()
+    page.fill("#a_records_exposed", "250")
+    expect(page.locator("#preview-severity")).to_have_text("P1")
+    expect(page.locator("#preview-reason")).to_contain_text("data_exposure is yes")
+    page.screenshot(path=str(tmp_path / "intake.png"), full_page=True)
+
+    page.click("#submit")
+    expect(page).to_have_url(re.compile(r"/incidents/\d+$"))
+    expect(page.locator("#incident-severity")).to_have_text("P1")
+    expect(page.locator("#severity-reason")).to_contain_text("rule 'data-exposure'")
+    expect(page.locator("#timeline")).to_contain_text("Declared P1 incident on payments-api")
+
+    page.click("button[data-action=acknowledge]")
+    expect(page.locator("#incident-status")).to_have_text("acknowledged")
+    expect(page.locator("#timeline")).to_contain_text("Status triggered → acknowledged")
+    page.screenshot(path=str(tmp_path / "incident.png"), full_page=True)

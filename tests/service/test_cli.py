@@ -1,0 +1,98 @@
+"""The CLI contract: db upgrade, users, tokens, config check/apply/export, audit verify."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from typer.testing import CliRunner
+
+from tocsin.cli.main import app
+
+from ..conftest import DEFAULT_CONFIG
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("TOCSIN_VAR_DIR", str(tmp_path / "var"))
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    return tmp_path
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_users_tokens_and_incidents(env):
+    assert run("config", "apply", str(DEFAULT_CONFIG)).exit_code == 0
+    r = run("users", "create", "--email", "Ann@Example.com", "--password", "longenough",
+            "--role", "admin")
+    assert r.exit_code == 0 and "ann@example.com" in r.output
+    dup = run("users", "create", "--email", "ann@example.com", "--password", "x" * 9,
+              "--role", "admin")
+    assert dup.exit_code == 5 and "exists already" in dup.output
+    bad = run("users", "create", "--email", "b@example.com", "--password", "short",
+              "--role", "king")
+    assert bad.exit_code == 3 and "password" in bad.output and "role" in bad.output
+    token = run("tokens", "create", "--email", "ann@example.com", "--name", "ci")
+    assert token.exit_code == 0 and token.output.strip().startswith("tcn_")
+    cfg = env / "svc.yaml"
+    cfg.write_text("services:\n  - {name: api, tier: 1}\n")
+    assert run("config", "apply", str(cfg)).exit_code == 0
+    r = run("incidents", "declare", "--title", "API down", "--service", "api",
+            "--attr", "impact=outage", "--attr", "criticality=internal",
+            "--attr", "restore_within=immediately")
+    assert r.exit_code == 0 and "P1" in r.output and "service.tier is 1" in r.output
+    assert run("incidents", "acknowledge", "1").exit_code == 0
+    wrong = run("incidents", "close", "1")
+    assert wrong.exit_code == 5 and "allowed: mitigate, resolve" in wrong.output
+
+
+def test_config_check_reports_and_exits_nonzero(env):
+    bad = env / "bad.yaml"
+    bad.write_text("severity_rules:\n  - name: x\n    severity: P1\n    when: {a: {gte: z}}\n")
+    r = run("config", "check", str(bad))
+    assert r.exit_code == 3 and f"{bad}:4: severity_rules[0].when.a" in r.output
+    assert run("config", "check", str(DEFAULT_CONFIG)).exit_code == 0
+    missing = run("config", "check", str(env / "nope.yaml"))
+    assert missing.exit_code == 2
+
+
+def test_export_is_applicable(env):
+    run("config", "apply", str(DEFAULT_CONFIG))
+    out = env / "out.yaml"
+    assert run("config", "export", "-o", str(out)).exit_code == 0
+    assert run("config", "check", str(out)).exit_code == 0
+
+
+def test_audit_verify_detects_tampering(env):
+    run("config", "apply", str(DEFAULT_CONFIG))
+    cfg = env / "svc.yaml"
+    cfg.write_text("services:\n  - {name: api, tier: 2}\n")
+    run("config", "apply", str(cfg))
+    run("incidents", "declare", "--title", "x", "--service", "api", "--attr", "impact=cosmetic",
+        "--attr", "criticality=none", "--attr", "restore_within=days")
+    ok = run("audit", "verify")
+    assert ok.exit_code == 0 and "audit log OK" in ok.output
+    db = sqlite3.connect(env / "cli.db")
+    db.execute("UPDATE timeline_entries SET actor_name = 'someone else'")
+    db.commit()
+    r = run("audit", "verify")
+    assert r.exit_code == 1 and "timeline entry 1 was changed" in r.output
+    db.execute("DELETE FROM audit_log WHERE seq = 1")
+    db.commit()
+    assert "missing" in run("audit", "verify").output
+
+
+def test_demo_seed_prints_login_and_is_idempotent(env):
+    r = run("demo", "seed", "--if-empty")
+    assert r.exit_code == 0 and "admin@example.com" in r.output and "password:" in r.output
+    again = run("demo", "seed", "--if-empty")
+    assert again.exit_code == 0 and r.output.strip() == again.output.strip()
+    assert run("demo", "seed").exit_code == 5
+    listing = run("incidents", "list")
+    for sev in ("P1", "P2", "P3", "P4"):
+        assert f"\t{sev}\t" in listing.output
