@@ -8,7 +8,8 @@ N uvicorn workers, and measures from this process, over HTTP/1.1 on localhost:
   warm-up), cycling through service/attribute combinations that fire different severity
   rules. Reports incidents/s, p50/p99/max latency and errors (any response other than 201);
 * incident page render: one incident gets `--entries` timeline notes (added concurrently
-  through the API; a setup step, timed separately), then `GET /incidents/{id}` (HTML, signed
+  through the API, any that fail retried one at a time; a setup step, timed and reported
+  separately), then `GET /incidents/{id}` (HTML, signed
   in) and `GET /api/v1/incidents/{id}/timeline` are each timed sequentially. Latencies are
   measured by the client, so they include local transfer time;
 * the server's peak RSS (VmHWM) for the supervisor and the sum over its worker processes.

@@ -78,6 +78,7 @@ def _reset_pg(url: str) -> None:
         conn.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"),
                      {"h": "0" * 64})
         conn.execute(text("INSERT INTO counters (name, value) VALUES ('incident', 0)"))
+        conn.execute(text("ALTER SEQUENCE incident_number_seq RESTART WITH 1"))
     engine.dispose()
 
 

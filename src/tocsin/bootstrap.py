@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,14 +22,17 @@ class Container:
     engine: Engine
     read_engine: Engine
     secret_key: str
+    sqlite: bool = False
     _factories: dict = field(default_factory=dict)
+    _write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def uow(self, read_only: bool = False, clock: Clock | None = None) -> UnitOfWork:
         key = "r" if read_only else "w"
         if key not in self._factories:
             eng = self.read_engine if read_only else self.engine
             self._factories[key] = make_session_factory(eng)
-        return UnitOfWork(self._factories[key], clock or self.clock)
+        lock = self._write_lock if self.sqlite and not read_only else None
+        return UnitOfWork(self._factories[key], clock or self.clock, lock)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -54,4 +58,5 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     url = settings.database_url
     engine = make_engine(url, immediate=True)
     read_engine = make_engine(url, immediate=False) if is_sqlite(url) else engine
-    return Container(settings, clock or SystemClock(), engine, read_engine, _secret_key(settings))
+    return Container(settings, clock or SystemClock(), engine, read_engine, _secret_key(settings),
+                     is_sqlite(url))

@@ -22,7 +22,10 @@ def test_declare_an_incident_in_the_browser(server, browser, tmp_path):
     expect(page.locator("h1")).to_have_text("Incidents")
 
     page.click("text=Declare")
+    # Choosing the service reloads the form's fields; wait for the new ones before typing.
+    page.locator("#a_impact").evaluate("el => el.dataset.stale = '1'")
     page.select_option("#service", "payments-api")
+    expect(page.locator("#a_impact:not([data-stale])")).to_be_attached()
     page.fill("input[name=title]", "Card payments return 503")
     page.select_option("#a_impact", "degradation")
     page.select_option("#a_criticality", "internal")

@@ -21,7 +21,7 @@ def problems(text: str) -> list[str]:
 
 def test_default_config_is_valid():
     summary = config.check_text(DEFAULT_CONFIG.read_text(), "default.yaml")
-    assert summary["severity_rules"] == 6 and summary["forms"] == 1
+    assert summary["severity_rules"] == 7 and summary["forms"] == 2
 
 
 def test_malformed_yaml_names_the_line():

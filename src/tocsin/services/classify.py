@@ -62,6 +62,23 @@ def choose_form(uow: UnitOfWork, service: Service, form_name: str | None,
     return row
 
 
+def forms_for(uow: UnitOfWork, service: Service) -> list[formdom.FormDef]:
+    """The forms a person may use for this service: its own first, then the shared ones."""
+    own = list(uow.forms.for_service(service.id, None))
+    shared = [f for f in uow.forms.list() if f.service_id is None]
+    return [form_def(f) for f in own + shared]
+
+
+def intake_forms(uow: UnitOfWork, service_ref: str | int,
+                 form_name: str | None) -> tuple[list[formdom.FormDef], formdom.FormDef]:
+    """For the intake page: the forms on offer for a service, and the one to show."""
+    with uow:
+        service = need_service(uow, service_ref)
+        choices = forms_for(uow, service)
+        name = form_name if form_name in {f.name for f in choices} else None
+        return choices, form_def(choose_form(uow, service, name))
+
+
 def refs(uow: UnitOfWork, max_attachment_bytes: int = 5 * 1024 * 1024) -> formdom.Refs:
     return formdom.Refs(
         person={u.id for u in uow.users.list()},

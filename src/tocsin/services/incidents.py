@@ -227,9 +227,8 @@ def add_note(uow: UnitOfWork, actor: Actor, incident_id: int, text: str,
     with uow:
         inc = _need(uow, incident_id)
         entry = _entry(uow, actor, inc, kind, body)
-        if kind == "update":
-            inc.last_update_at = entry.at
-        inc.updated_at = entry.at
+        # Notes append; they do not compete with status changes for the incident's version.
+        uow.incidents.touch(inc.id, entry.at, is_update=kind == "update")
         uow.session.flush()
         view = entry_view(entry)
         uow.commit()
@@ -289,6 +288,12 @@ def timeline(uow: UnitOfWork, incident_id: int) -> list[EntryView]:
     with uow:
         _need(uow, incident_id)
         return [entry_view(e) for e in uow.timeline.current(incident_id)]
+
+
+def change_marker(uow: UnitOfWork, incident_id: int) -> tuple:
+    """Something that changes whenever the incident or its timeline does (for live pages)."""
+    with uow:
+        return uow.incidents.change_marker(incident_id)
 
 
 def entry_history(uow: UnitOfWork, incident_id: int, entry_id: int) -> list[EntryView]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from ..domain.audit import GENESIS, record_hash
@@ -194,7 +194,19 @@ class IncidentRepo(_Repo):
         self.s.flush()
         return incident
 
+    def touch(self, incident_id: int, at: datetime, is_update: bool) -> None:
+        """Record activity without a version bump (appending is not a state change)."""
+        values: dict[str, Any] = {"updated_at": at}
+        if is_update:
+            values["last_update_at"] = at
+        self.s.execute(update(Incident).where(Incident.id == incident_id).values(**values)
+                       .execution_options(synchronize_session=False))
+
     def next_number(self) -> int:
+        if self.s.get_bind().dialect.name == "postgresql":
+            # A sequence hands out numbers without holding a row lock until commit;
+            # a rolled-back declaration leaves a gap, which is harmless.
+            return int(self.s.execute(text("SELECT nextval('incident_number_seq')")).scalar_one())
         stmt = (update(Counter).where(Counter.name == "incident")
                 .values(value=Counter.value + 1).returning(Counter.value))
         value = self.s.execute(stmt).scalar()
@@ -222,6 +234,13 @@ class IncidentRepo(_Repo):
 
     def count(self, f: IncidentFilter) -> int:
         return self.s.scalar(select(func.count()).select_from(self._filtered(f).subquery())) or 0
+
+    def change_marker(self, incident_id: int) -> tuple:
+        row = self.s.execute(select(Incident.version, Incident.updated_at)
+                             .where(Incident.id == incident_id)).one_or_none()
+        last = self.s.scalar(select(func.max(TimelineEntry.id))
+                             .where(TimelineEntry.incident_id == incident_id))
+        return (tuple(row) if row else None, last)
 
     def affected_service_ids(self, incident_id: int) -> list[int]:
         q = select(IncidentService.service_id).where(IncidentService.incident_id == incident_id)

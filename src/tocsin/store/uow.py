@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Self
 
@@ -38,11 +39,19 @@ def entry_digest(e: TimelineEntry) -> str:
 
 
 class UnitOfWork:
-    def __init__(self, session_factory: Callable[[], Session], clock: Clock) -> None:
+    def __init__(self, session_factory: Callable[[], Session], clock: Clock,
+                 write_lock: threading.Lock | None = None) -> None:
         self._factory = session_factory
         self.clock = clock
+        self._write_lock = write_lock
+        self._lock: threading.Lock | None = None
 
     def __enter__(self) -> Self:
+        if self._write_lock is not None:
+            # SQLite has one writer at a time: queue this process's writers on a lock
+            # rather than in SQLite's busy handler, which sleeps and starves.
+            self._write_lock.acquire()
+            self._lock = self._write_lock
         self.session = s = self._factory()
         self.users, self.tokens, self.teams = UserRepo(s), TokenRepo(s), TeamRepo(s)
         self.services, self.forms, self.severity = ServiceRepo(s), FormRepo(s), SeverityRepo(s)
@@ -52,9 +61,18 @@ class UnitOfWork:
         self._entries: list[tuple[str, TimelineEntry]] = []
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.session.rollback()
-        self.session.close()
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+        try:
+            self.session.rollback()
+            self.session.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+        # A flush inside a use case can fail the same ways as commit: same translation.
+        if isinstance(exc, StaleDataError):
+            raise Conflict("the record was changed by someone else; reload and retry") from exc
+        if isinstance(exc, IntegrityError):
+            raise Conflict(f"conflicts with existing data: {exc.orig}") from exc
 
     def record(self, actor: str, action: str, subject: str, data: dict) -> None:
         """Queue an audit record; it is chained in at commit."""

@@ -8,14 +8,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool as off_loop
 from starlette.datastructures import UploadFile
 
 from ...domain.auth import Actor
-from ...domain.errors import DomainError, NotFound, ValidationFailed
+from ...domain.errors import DomainError, ValidationFailed
 from ...services import catalog, classify, config, users
 from ...services import incidents as svc
-from ...store.models import Incident, TimelineEntry
 from ...store.repositories import IncidentFilter
 from ..api.incidents import attachment_response
 from ..security import container, ui
@@ -26,44 +25,41 @@ PREFIX = "a_"
 
 
 @router.get("")
-def list_page(request: Request, status: str = "open", severity: str = "",
+def list_page(request: Request, status: str = "open", severity: str = "", kind: str = "",
               actor: Actor = ui("read")) -> Response:
     status_filter = "triggered,acknowledged,mitigated" if status == "open" else status
     items, total = svc.list_incidents(container(request).uow(read_only=True), IncidentFilter(
-        status=status_filter or None, severity=severity or None, limit=200))
+        status=status_filter or None, severity=severity or None, kind=kind or None, limit=200))
     template = "incidents/_rows.html" if request.headers.get("HX-Request") else \
         "incidents/list.html"
     return render(request, template, actor, items=items, total=total, status=status,
-                  severity=severity)
+                  severity=severity, kind=kind)
 
 
-def _form_context(request: Request, service: str | None) -> dict[str, Any]:
+def _form_context(request: Request, service: str | None,
+                  form_name: str | None = None) -> dict[str, Any]:
     c = container(request)
     services = catalog.list_services(c.uow(read_only=True))
     chosen = service or (services[0].name if services else None)
-    fdef = None
+    fdef, choices = None, []
     if chosen:
-        uow = c.uow(read_only=True)
-        with uow:
-            svc_row = uow.services.resolve(chosen)
-            if svc_row is None:
-                raise NotFound(f"no service {chosen!r}")
-            fdef = classify.form_def(classify.choose_form(uow, svc_row, None))
-    return {"services": services, "service": chosen, "form": fdef,
+        choices, fdef = classify.intake_forms(c.uow(read_only=True), chosen, form_name)
+    return {"services": services, "service": chosen, "form": fdef, "forms": choices,
             "people": users.list_users(c.uow(read_only=True)),
             "teams": catalog.list_teams(c.uow(read_only=True))}
 
 
 @router.get("/new")
-def new_page(request: Request, service: str | None = None,
+def new_page(request: Request, service: str | None = None, form: str | None = None,
              actor: Actor = ui("incidents:write")) -> Response:
-    ctx = _form_context(request, service)
+    ctx = _form_context(request, service, form)
     return render(request, "incidents/new.html", actor, values={}, errors={}, **ctx)
 
 
 @router.get("/new/fields")
-def new_fields(request: Request, service: str, actor: Actor = ui("incidents:write")) -> Response:
-    ctx = _form_context(request, service)
+def new_fields(request: Request, service: str, form: str | None = None,
+               actor: Actor = ui("incidents:write")) -> Response:
+    ctx = _form_context(request, service, form)
     return render(request, "incidents/_fields.html", actor, values={}, errors={}, **ctx)
 
 
@@ -72,8 +68,8 @@ async def _attributes(request: Request, form_name: str | None) -> dict[str, Any]
     data = await request.form()
     fdef = None
     if form_name:
-        spec = config.get_form(container(request).uow(read_only=True), form_name)["spec"]
-        fdef = classify.formdom.parse_form(spec, form_name)
+        form = await off_loop(config.get_form, container(request).uow(read_only=True), form_name)
+        fdef = classify.formdom.parse_form(form["spec"], form_name)
     attrs: dict[str, Any] = {}
     for key in {k for k in data if k.startswith(PREFIX)}:
         name = key[len(PREFIX):]
@@ -100,8 +96,8 @@ async def preview(request: Request, actor: Actor = ui("incidents:write")) -> Res
     try:
         attrs = await _attributes(request, str(data.get("form") or "") or None)
         uow = container(request).uow(read_only=True)
-        result = classify.evaluate(uow, service, attrs, str(data.get("form") or "") or None,
-                                   partial=True)
+        result = await off_loop(classify.evaluate, uow, service, attrs,
+                                str(data.get("form") or "") or None, partial=True)
     except DomainError as exc:
         error = exc.message
     return render(request, "incidents/_preview.html", actor, result=result, error=error)
@@ -115,11 +111,11 @@ async def declare(request: Request, actor: Actor = ui("incidents:write")) -> Res
     attrs = await _attributes(request, form_name)
     c = container(request)
     try:
-        view = svc.declare(c.uow(), actor, svc.DeclareInput(
+        view = await off_loop(svc.declare, c.uow(), actor, svc.DeclareInput(
             title=title, service=service, attributes=attrs, form=form_name,
             description=str(data.get("description") or "")), c.settings.max_attachment_bytes)
     except ValidationFailed as exc:
-        ctx = _form_context(request, service)
+        ctx = await off_loop(_form_context, request, service, form_name)
         errors = {e.field: e.message for e in exc.errors}
         values = {**{k: v for k, v in attrs.items() if not isinstance(v, dict)},
                   "title": title, "description": data.get("description") or ""}
@@ -145,6 +141,13 @@ def timeline_partial(incident_id: int, request: Request, actor: Actor = ui("read
                   inc_id=incident_id)
 
 
+@router.get("/{incident_id}/notes/{entry_id}/edit")
+def edit_note_form(incident_id: int, entry_id: int, request: Request,
+                   actor: Actor = ui("incidents:write")) -> Response:
+    versions = svc.entry_history(container(request).uow(read_only=True), incident_id, entry_id)
+    return render(request, "incidents/_edit_note.html", actor, e=versions[0], inc_id=incident_id)
+
+
 @router.get("/{incident_id}/entries/{entry_id}/history")
 def history(incident_id: int, entry_id: int, request: Request,
             actor: Actor = ui("read")) -> Response:
@@ -158,13 +161,7 @@ async def events(incident_id: int, request: Request, _: Actor = ui("read")) -> R
     c = container(request)
 
     def marker() -> tuple:
-        uow = c.uow(read_only=True)
-        with uow:
-            s = uow.session
-            inc_version = s.scalar(select(Incident.version).where(Incident.id == incident_id))
-            last = s.scalar(select(func.max(TimelineEntry.id))
-                            .where(TimelineEntry.incident_id == incident_id))
-            return inc_version, last
+        return svc.change_marker(c.uow(read_only=True), incident_id)
 
     async def stream():  # noqa: ANN202
         seen = await asyncio.to_thread(marker)
@@ -183,7 +180,7 @@ async def events(incident_id: int, request: Request, _: Actor = ui("read")) -> R
 async def act(incident_id: int, action: str, request: Request,
               actor: Actor = ui("incidents:write")) -> Response:
     data = await request.form()
-    svc.transition(container(request).uow(), actor, incident_id, action,
+    await off_loop(svc.transition, container(request).uow(), actor, incident_id, action,
                    str(data.get("note") or ""), _version(data))
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
@@ -192,9 +189,9 @@ async def act(incident_id: int, action: str, request: Request,
 async def severity(incident_id: int, request: Request,
                    actor: Actor = ui("incidents:write")) -> Response:
     data = await request.form()
-    svc.change_severity(container(request).uow(), actor, incident_id,
-                        str(data.get("severity") or ""), str(data.get("reason") or ""),
-                        _version(data))
+    await off_loop(svc.change_severity, container(request).uow(), actor, incident_id,
+                   str(data.get("severity") or ""), str(data.get("reason") or ""),
+                   _version(data))
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
@@ -206,7 +203,8 @@ async def edit(incident_id: int, request: Request,
                "description": str(data.get("description") or ""),
                "owner_email": str(data.get("owner") or "") or None,
                "services": [s for s in data.getlist("services") if s]}
-    svc.update(container(request).uow(), actor, incident_id, changes, _version(data))
+    await off_loop(svc.update, container(request).uow(), actor, incident_id, changes,
+                   _version(data))
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
@@ -216,8 +214,8 @@ async def note(incident_id: int, request: Request,
     data = await request.form()
     kind = str(data.get("kind") or "note")
     structured = {k: str(data.get(k) or "") for k in ("impact", "action", "next_step")}
-    svc.add_note(container(request).uow(), actor, incident_id, str(data.get("text") or ""),
-                 kind, structured)
+    await off_loop(svc.add_note, container(request).uow(), actor, incident_id,
+                   str(data.get("text") or ""), kind, structured)
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
@@ -226,8 +224,8 @@ async def edit_note(incident_id: int, entry_id: int, request: Request,
                     actor: Actor = ui("incidents:write")) -> Response:
     data = await request.form()
     structured = {k: str(data.get(k) or "") for k in ("impact", "action", "next_step")}
-    svc.edit_note(container(request).uow(), actor, incident_id, entry_id,
-                  str(data.get("text") or ""), structured)
+    await off_loop(svc.edit_note, container(request).uow(), actor, incident_id, entry_id,
+                   str(data.get("text") or ""), structured)
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 

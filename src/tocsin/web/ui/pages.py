@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ...domain.auth import Actor
 from ...domain.errors import DomainError, Unauthorized
@@ -24,7 +25,8 @@ async def login(request: Request, email: str = Form(""), password: str = Form(""
                 next: str = Form("/incidents")) -> Response:
     await check_csrf(request)
     try:
-        actor = users.authenticate(container(request).uow(read_only=True), email, password)
+        actor = await run_in_threadpool(users.authenticate,
+                                        container(request).uow(read_only=True), email, password)
     except Unauthorized as exc:
         return render(request, "login.html", None, status_code=401, next=_safe_next(next),
                       error=exc.message, email=email)
