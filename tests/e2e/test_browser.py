@@ -13,7 +13,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 def test_declare_an_incident_in_the_browser(server, browser, tmp_path):
     base, email, password = server
-    page = browser.new_page()
+    context = browser.new_context()
+    page = context.new_page()
     page.goto(f"{base}/incidents")
     expect(page).to_have_url(re.compile(r"/login"))
     page.fill("input[name=email]", email)
@@ -51,3 +52,12 @@ def test_declare_an_incident_in_the_browser(server, browser, tmp_path):
     expect(page.locator("#incident-status")).to_have_text("acknowledged")
     expect(page.locator("#timeline")).to_contain_text("Status triggered → acknowledged")
     page.screenshot(path=str(tmp_path / "incident.png"), full_page=True)
+
+    # A second responder's note reaches this page live (server-sent events), without reload.
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.fill("textarea[name=text]", "Rolled back the 14:02 deploy")
+    other.click("form.note-form button")
+    expect(other.locator("#timeline")).to_contain_text("Rolled back the 14:02 deploy")
+    expect(page.locator("#timeline")).to_contain_text("Rolled back the 14:02 deploy",
+                                                      timeout=15_000)

@@ -85,3 +85,23 @@ def test_config_editor_reports_line_and_path(ui):
                                           "text": text})
     assert r.status_code == 422
     assert "line 3" in r.text and "severity_rules[0].severity" in r.text
+
+
+def test_people_page_creates_people_and_teams(ui):
+    admin, csrf = ui("admin")
+    r = admin.post("/people", data={"csrf_token": csrf, "email": "new@example.com",
+                                    "name": "Nia New", "role": "responder",
+                                    "time_zone": "Asia/Tokyo", "password": "longenough"},
+                   follow_redirects=False)
+    assert r.status_code == 303
+    bad = admin.post("/people", data={"csrf_token": csrf, "email": "nope", "role": "boss",
+                                      "time_zone": "Mars/Base"})
+    assert bad.status_code == 422 and "must be an email address" in bad.text
+    admin.post("/teams", data={"csrf_token": csrf, "name": "sre",
+                               "members": ["new@example.com"]})
+    page = admin.get("/people").text
+    assert "Nia New" in page and "Asia/Tokyo" in page and "<strong>sre</strong>" in page
+    responder, csrf2 = ui("responder")
+    refused = responder.post("/people", data={"csrf_token": csrf2, "email": "x@example.com",
+                                              "role": "admin"})
+    assert refused.status_code == 403

@@ -22,8 +22,8 @@ _DUMMY_HASH = _hasher.hash("not-a-password")
 TOKEN_PREFIX = "tcn_"
 
 
-def _user_view(u: User) -> UserView:
-    return UserView(u.id, u.email, u.name, u.role, u.time_zone, u.phone, u.active)
+def _user_view(u: User, teams: list[str] | None = None) -> UserView:
+    return UserView(u.id, u.email, u.name, u.role, u.time_zone, u.phone, u.active, teams or [])
 
 
 def _check(email: str, password: str | None, role: str, time_zone: str) -> None:
@@ -137,7 +137,11 @@ def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> None:
 
 def list_users(uow: UnitOfWork) -> list[UserView]:
     with uow:
-        return [_user_view(u) for u in uow.users.list()]
+        teams: dict[int, list[str]] = {}
+        for t in uow.teams.list():
+            for uid in uow.teams.member_ids(t.id):
+                teams.setdefault(uid, []).append(t.name)
+        return [_user_view(u, teams.get(u.id, [])) for u in uow.users.list()]
 
 
 def get_user(uow: UnitOfWork, user_id: int) -> UserView:

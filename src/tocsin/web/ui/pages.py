@@ -115,6 +115,45 @@ def save_service(request: Request, name: str = Form(""), description: str = Form
     return RedirectResponse("/services", status_code=303)
 
 
+@router.get("/people")
+def people_page(request: Request, actor: Actor = ui("read")) -> Response:
+    return _people(request, actor)
+
+
+def _people(request: Request, actor: Actor, error: str | None = None,
+            status_code: int = 200) -> Response:
+    c = container(request)
+    return render(request, "people.html", actor, status_code=status_code,
+                  people=users.list_users(c.uow(read_only=True)),
+                  teams=catalog.list_teams(c.uow(read_only=True)), zones=TIME_ZONES, error=error)
+
+
+@router.post("/people")
+async def create_person(request: Request, actor: Actor = ui("users:admin")) -> Response:
+    data = await request.form()
+    try:
+        await run_in_threadpool(
+            users.create_user, container(request).uow(), actor, str(data.get("email") or ""),
+            str(data.get("password") or "") or None, str(data.get("role") or ""),
+            str(data.get("name") or "") or None, str(data.get("time_zone") or "UTC"),
+            str(data.get("phone") or "") or None)
+    except DomainError as exc:
+        return await run_in_threadpool(_people, request, actor, exc.message, 422)
+    return RedirectResponse("/people", status_code=303)
+
+
+@router.post("/teams")
+async def create_team(request: Request, actor: Actor = ui("config:write")) -> Response:
+    data = await request.form()
+    try:
+        await run_in_threadpool(
+            catalog.create_team, container(request).uow(), actor, str(data.get("name") or ""),
+            str(data.get("description") or ""), [str(m) for m in data.getlist("members")])
+    except DomainError as exc:
+        return await run_in_threadpool(_people, request, actor, exc.message, 422)
+    return RedirectResponse("/people", status_code=303)
+
+
 @router.get("/audit")
 def audit_page(request: Request, actor: Actor = ui("users:admin")) -> Response:
     report = audit.verify(container(request).uow(read_only=True))
