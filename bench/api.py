@@ -71,6 +71,7 @@ COMBOS = [
     ("payments-api", {"impact": "degradation", "criticality": "internal",
                       "restore_within": "hours"}),
 ]
+SERVER_TIMING_RE = re.compile(r"app;dur=([0-9.]+)")
 CSRF_RE = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
 
 
@@ -131,6 +132,7 @@ class GetTimings:
     latencies: list[float]
     size: int
     status: int
+    server: list[float] = field(default_factory=list)  # Server-Timing app;dur, seconds
 
 
 @dataclass
@@ -404,7 +406,7 @@ async def add_notes(http: httpx.AsyncClient, incident_id: int, count: int,
 async def time_get(http: httpx.AsyncClient, path: str, samples: int,
                    check: Callable[[httpx.Response], None] | None = None) -> GetTimings:
     """One warm-up GET, then `samples` sequential timed GETs (each must answer 200)."""
-    latencies = []
+    latencies, server = [], []
     for n in range(samples + 1):
         start = time.perf_counter()
         resp = await http.get(path)
@@ -415,7 +417,10 @@ async def time_get(http: httpx.AsyncClient, path: str, samples: int,
             check(resp)
         elif n:
             latencies.append(elapsed)
-    return GetTimings(latencies, len(resp.content), resp.status_code)
+            timing = SERVER_TIMING_RE.search(resp.headers.get("server-timing", ""))
+            if timing:
+                server.append(float(timing.group(1)) / 1000)
+    return GetTimings(latencies, len(resp.content), resp.status_code, server)
 
 
 def require_html(resp: httpx.Response) -> None:
@@ -531,15 +536,16 @@ def print_details(r: Result, args: argparse.Namespace) -> None:
                     ("API GET /api/v1/incidents/{id}/timeline", r.timeline)):
         log(f"{name}: {len(t.latencies)} sequential GETs, p50 {ms(percentile(t.latencies, 50))}"
             f" ms, p99 {ms(percentile(t.latencies, 99))} ms, max {ms(max(t.latencies))} ms, "
-            f"{t.size / 1024:.0f} KiB")
+            f"{t.size / 1024:.0f} KiB; server render (Server-Timing) p50 "
+            f"{ms(percentile(t.server, 50))} ms, p99 {ms(percentile(t.server, 99))} ms")
     rss = r.rss_kb
     log(f"peak RSS: supervisor {rss['supervisor'] / 1024:.0f} MiB, "
         f"{rss['worker_count']} workers {rss['workers'] / 1024:.0f} MiB total")
 
 
 COLUMNS = [("backend", 10), ("incid/s", 8), ("p50 ms", 7), ("p99 ms", 7), ("max ms", 7),
-           ("errors", 6), ("entries", 7), ("page p50", 9), ("page p99", 9), ("page KiB", 8),
-           ("tl p50", 7), ("tl p99", 7), ("RSS MiB", 8)]
+           ("errors", 6), ("entries", 7), ("page p50", 9), ("page p99", 9), ("render p50", 10),
+           ("page KiB", 8), ("tl p50", 7), ("tl p99", 7), ("RSS MiB", 8)]
 
 
 def summary_row(r: Result) -> list[str]:
@@ -548,7 +554,8 @@ def summary_row(r: Result) -> list[str]:
     return [r.backend, f"{load.ok / load.elapsed:.1f}", ms(percentile(load.latencies, 50)),
             ms(percentile(load.latencies, 99)), ms(max(load.latencies, default=0)),
             str(load.errors), str(r.entries), ms(percentile(page.latencies, 50)),
-            ms(percentile(page.latencies, 99)), f"{page.size / 1024:.0f}",
+            ms(percentile(page.latencies, 99)), ms(percentile(page.server, 50)),
+            f"{page.size / 1024:.0f}",
             ms(percentile(tl.latencies, 50)), ms(percentile(tl.latencies, 99)), f"{rss:.0f}"]
 
 

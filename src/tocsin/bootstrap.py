@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from sqlalchemy import Engine
 
 from .ports import Clock, SystemClock
 from .settings import Settings
-from .store.db import is_sqlite, make_engine
+from .store.db import SqliteWriteLock, is_sqlite, make_engine, sqlite_path
 from .store.uow import UnitOfWork, make_session_factory
 
 
@@ -22,16 +21,15 @@ class Container:
     engine: Engine
     read_engine: Engine
     secret_key: str
-    sqlite: bool = False
+    write_lock: SqliteWriteLock | None = None
     _factories: dict = field(default_factory=dict)
-    _write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def uow(self, read_only: bool = False, clock: Clock | None = None) -> UnitOfWork:
         key = "r" if read_only else "w"
         if key not in self._factories:
             eng = self.read_engine if read_only else self.engine
             self._factories[key] = make_session_factory(eng)
-        lock = self._write_lock if self.sqlite and not read_only else None
+        lock = None if read_only else self.write_lock
         return UnitOfWork(self._factories[key], clock or self.clock, lock)
 
     def dispose(self) -> None:
@@ -58,5 +56,6 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     url = settings.database_url
     engine = make_engine(url, immediate=True)
     read_engine = make_engine(url, immediate=False) if is_sqlite(url) else engine
+    lock = SqliteWriteLock(sqlite_path(url)) if is_sqlite(url) else None
     return Container(settings, clock or SystemClock(), engine, read_engine, _secret_key(settings),
-                     is_sqlite(url))
+                     lock)

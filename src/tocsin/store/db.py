@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -41,3 +44,30 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+class SqliteWriteLock:
+    """Queues writers to one SQLite file, across threads and processes (flock on a side
+    file). SQLite allows one writer anyway; waiting here is fair and wakes at once, where
+    SQLite's busy handler polls with growing sleeps and lets unlucky writers starve."""
+
+    def __init__(self, db_path: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = f"{db_path}.writelock" if db_path and db_path != ":memory:" else None
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self._thread_lock.acquire()
+        if self._path:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+
+def sqlite_path(url: str) -> str | None:
+    return make_url(url).database

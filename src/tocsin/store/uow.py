@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Self
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..domain.audit import digest
 from ..domain.errors import Conflict
 from ..ports import Clock
+from .db import SqliteWriteLock
 from .models import TimelineEntry
 from .repositories import (
     AttachmentRepo,
@@ -40,16 +40,14 @@ def entry_digest(e: TimelineEntry) -> str:
 
 class UnitOfWork:
     def __init__(self, session_factory: Callable[[], Session], clock: Clock,
-                 write_lock: threading.Lock | None = None) -> None:
+                 write_lock: SqliteWriteLock | None = None) -> None:
         self._factory = session_factory
         self.clock = clock
         self._write_lock = write_lock
-        self._lock: threading.Lock | None = None
+        self._lock: SqliteWriteLock | None = None
 
     def __enter__(self) -> Self:
         if self._write_lock is not None:
-            # SQLite has one writer at a time: queue this process's writers on a lock
-            # rather than in SQLite's busy handler, which sleeps and starves.
             self._write_lock.acquire()
             self._lock = self._write_lock
         self.session = s = self._factory()

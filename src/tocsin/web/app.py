@@ -16,6 +16,7 @@ from .api import catalog as api_catalog
 from .api import incidents as api_incidents
 from .api import users as api_users
 from .templating import make_templates
+from .timing import ServerTiming
 from .ui import config as ui_config
 from .ui import incidents as ui_incidents
 from .ui import pages as ui_pages
@@ -39,6 +40,7 @@ def create_app(container: Container) -> FastAPI:
                        session_cookie="tocsin_session", same_site="lax",
                        https_only=container.settings.secure_cookies,
                        max_age=container.settings.session_max_age_seconds)
+    app.add_middleware(ServerTiming)
     errors.install(app)
 
     @app.get("/healthz", tags=["health"])
