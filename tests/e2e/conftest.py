@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -23,9 +24,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    base: str
+    email: str
+    password: str
+    env: dict
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run([BIN, *args], env=self.env, check=True, capture_output=True,
+                              text=True)
+        return done.stdout
+
+
 @pytest.fixture
 def server(tmp_path):
-    """A seeded Tocsin on SQLite; yields (base_url, admin_email, admin_password)."""
+    """A seeded Tocsin on SQLite, started as `tocsin serve` on a free port."""
     env = {**os.environ, "TOCSIN_DATABASE_URL": f"sqlite:///{tmp_path}/e2e.db",
            "TOCSIN_VAR_DIR": str(tmp_path / "var")}
     subprocess.run([BIN, "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -49,7 +63,7 @@ def server(tmp_path):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((tmp_path / "server.log").read_text())
             time.sleep(0.2)
-        yield base, email, password
+        yield Server(base, email, password, env)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 
 def test_declare_an_incident_in_the_browser(server, browser, tmp_path):
-    base, email, password = server
+    base, email, password = server.base, server.email, server.password
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{base}/incidents")

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
+
+# Ids fit a 64-bit column; anything bigger is a 422, not a driver overflow.
+MAX_ID = 2**53
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Version = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Strict(BaseModel):
@@ -26,18 +32,18 @@ class IncidentPatch(Strict):
     description: str | None = None
     owner: str | None = Field(None, description="owner's email; empty string clears")
     services: list[str] | None = None
-    version: int | None = Field(None, description="fail with 409 unless the incident is at it")
+    version: Version | None = Field(None, description="fail with 409 unless the incident is at it")
 
 
 class TransitionBody(Strict):
     note: str = ""
-    version: int | None = None
+    version: Version | None = None
 
 
 class SeverityChange(Strict):
     severity: Literal["P1", "P2", "P3", "P4"]
     reason: str = Field(min_length=1)
-    version: int | None = None
+    version: Version | None = None
 
 
 class NoteBody(Strict):

@@ -8,7 +8,16 @@ from ...domain.auth import Actor
 from ...services import incidents as svc
 from ...services.views import EntryView, IncidentView
 from ...store.repositories import IncidentFilter
-from ..schemas import IncidentCreate, IncidentPatch, NoteBody, Page, SeverityChange, TransitionBody
+from ..schemas import (
+    MAX_ID,
+    Id,
+    IncidentCreate,
+    IncidentPatch,
+    NoteBody,
+    Page,
+    SeverityChange,
+    TransitionBody,
+)
 from ..security import api, container
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -28,7 +37,7 @@ def declare(body: IncidentCreate, request: Request, response: Response,
 
 @router.get("", response_model=Page)
 def list_incidents(request: Request, status: str | None = None, severity: str | None = None,
-                   service: int | None = None, kind: str | None = None,
+                   service: int | None = Query(None, ge=1, le=MAX_ID), kind: str | None = None,
                    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
                    _: Actor = api("read")) -> Page:
     items, total = svc.list_incidents(container(request).uow(read_only=True), IncidentFilter(
@@ -38,12 +47,12 @@ def list_incidents(request: Request, status: str | None = None, severity: str | 
 
 
 @router.get("/{incident_id}", response_model=IncidentView)
-def get(incident_id: int, request: Request, _: Actor = api("read")) -> IncidentView:
+def get(incident_id: Id, request: Request, _: Actor = api("read")) -> IncidentView:
     return svc.get(container(request).uow(read_only=True), incident_id)
 
 
 @router.patch("/{incident_id}", response_model=IncidentView)
-def patch(incident_id: int, body: IncidentPatch, request: Request,
+def patch(incident_id: Id, body: IncidentPatch, request: Request,
           actor: Actor = api("incidents:write")) -> IncidentView:
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     if "owner" in changes:
@@ -52,40 +61,40 @@ def patch(incident_id: int, body: IncidentPatch, request: Request,
 
 
 @router.get("/{incident_id}/timeline", response_model=Page)
-def timeline(incident_id: int, request: Request, _: Actor = api("read")) -> Page:
+def timeline(incident_id: Id, request: Request, _: Actor = api("read")) -> Page:
     items = svc.timeline(container(request).uow(read_only=True), incident_id)
     return Page(items=items, total=len(items))
 
 
 @router.get("/{incident_id}/timeline/{entry_id}/history", response_model=Page)
-def history(incident_id: int, entry_id: int, request: Request, _: Actor = api("read")) -> Page:
+def history(incident_id: Id, entry_id: Id, request: Request, _: Actor = api("read")) -> Page:
     items = svc.entry_history(container(request).uow(read_only=True), incident_id, entry_id)
     return Page(items=items, total=len(items))
 
 
 @router.post("/{incident_id}/severity", response_model=IncidentView)
-def change_severity(incident_id: int, body: SeverityChange, request: Request,
+def change_severity(incident_id: Id, body: SeverityChange, request: Request,
                     actor: Actor = api("incidents:write")) -> IncidentView:
     return svc.change_severity(container(request).uow(), actor, incident_id, body.severity,
                                body.reason, body.version)
 
 
 @router.post("/{incident_id}/notes", status_code=201, response_model=EntryView)
-def add_note(incident_id: int, body: NoteBody, request: Request,
+def add_note(incident_id: Id, body: NoteBody, request: Request,
              actor: Actor = api("incidents:write")) -> EntryView:
     return svc.add_note(container(request).uow(), actor, incident_id, body.text, body.kind,
                         body.structured())
 
 
 @router.put("/{incident_id}/notes/{entry_id}", response_model=EntryView)
-def edit_note(incident_id: int, entry_id: int, body: NoteBody, request: Request,
+def edit_note(incident_id: Id, entry_id: Id, body: NoteBody, request: Request,
               actor: Actor = api("incidents:write")) -> EntryView:
     return svc.edit_note(container(request).uow(), actor, incident_id, entry_id, body.text,
                          body.structured())
 
 
 @router.get("/{incident_id}/attachments/{attachment_id}")
-def attachment(incident_id: int, attachment_id: int, request: Request,
+def attachment(incident_id: Id, attachment_id: Id, request: Request,
                _: Actor = api("read")) -> Response:
     att = svc.attachment(container(request).uow(read_only=True), incident_id, attachment_id)
     return attachment_response(att)
@@ -99,7 +108,7 @@ def attachment_response(att) -> Response:  # noqa: ANN001
 
 
 def _transition(action: str):  # noqa: ANN202
-    def endpoint(incident_id: int, request: Request, body: TransitionBody | None = None,
+    def endpoint(incident_id: Id, request: Request, body: TransitionBody | None = None,
                  actor: Actor = api("incidents:write")) -> IncidentView:
         body = body or TransitionBody()
         return svc.transition(container(request).uow(), actor, incident_id, action, body.note,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from ...domain.auth import Actor
 from ...services import audit, users
 from ...services.views import TokenCreated, UserView
-from ..schemas import Page, TokenCreate, UserCreate
+from ..schemas import Id, Page, TokenCreate, UserCreate
 from ..security import api, container
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
@@ -49,7 +49,7 @@ def list_tokens(request: Request, actor: Actor = api("read")) -> dict[str, Any]:
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, request: Request, actor: Actor = api("read")) -> Response:
+def revoke_token(token_id: Id, request: Request, actor: Actor = api("read")) -> Response:
     users.revoke_token(container(request).uow(), actor, token_id)
     return Response(status_code=204)
 

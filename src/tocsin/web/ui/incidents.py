@@ -17,6 +17,7 @@ from ...services import catalog, classify, config, users
 from ...services import incidents as svc
 from ...store.repositories import IncidentFilter
 from ..api.incidents import attachment_response
+from ..schemas import Id
 from ..security import container, ui
 from .common import render
 
@@ -125,7 +126,7 @@ async def declare(request: Request, actor: Actor = ui("incidents:write")) -> Res
 
 
 @router.get("/{incident_id}")
-def show(incident_id: int, request: Request, actor: Actor = ui("read")) -> Response:
+def show(incident_id: Id, request: Request, actor: Actor = ui("read")) -> Response:
     c = container(request)
     view = svc.get(c.uow(read_only=True), incident_id)
     entries = svc.timeline(c.uow(read_only=True), incident_id)
@@ -135,28 +136,28 @@ def show(incident_id: int, request: Request, actor: Actor = ui("read")) -> Respo
 
 
 @router.get("/{incident_id}/timeline")
-def timeline_partial(incident_id: int, request: Request, actor: Actor = ui("read")) -> Response:
+def timeline_partial(incident_id: Id, request: Request, actor: Actor = ui("read")) -> Response:
     entries = svc.timeline(container(request).uow(read_only=True), incident_id)
     return render(request, "incidents/_timeline.html", actor, entries=entries,
                   inc_id=incident_id)
 
 
 @router.get("/{incident_id}/notes/{entry_id}/edit")
-def edit_note_form(incident_id: int, entry_id: int, request: Request,
+def edit_note_form(incident_id: Id, entry_id: Id, request: Request,
                    actor: Actor = ui("incidents:write")) -> Response:
     versions = svc.entry_history(container(request).uow(read_only=True), incident_id, entry_id)
     return render(request, "incidents/_edit_note.html", actor, e=versions[0], inc_id=incident_id)
 
 
 @router.get("/{incident_id}/entries/{entry_id}/history")
-def history(incident_id: int, entry_id: int, request: Request,
+def history(incident_id: Id, entry_id: Id, request: Request,
             actor: Actor = ui("read")) -> Response:
     versions = svc.entry_history(container(request).uow(read_only=True), incident_id, entry_id)
     return render(request, "incidents/_history.html", actor, versions=versions)
 
 
 @router.get("/{incident_id}/events")
-async def events(incident_id: int, request: Request, _: Actor = ui("read")) -> Response:
+async def events(incident_id: Id, request: Request, _: Actor = ui("read")) -> Response:
     """Server-sent events: `timeline` whenever the incident or its timeline changes."""
     c = container(request)
 
@@ -177,7 +178,7 @@ async def events(incident_id: int, request: Request, _: Actor = ui("read")) -> R
 
 
 @router.post("/{incident_id}/action/{action}")
-async def act(incident_id: int, action: str, request: Request,
+async def act(incident_id: Id, action: str, request: Request,
               actor: Actor = ui("incidents:write")) -> Response:
     data = await request.form()
     await off_loop(svc.transition, container(request).uow(), actor, incident_id, action,
@@ -186,7 +187,7 @@ async def act(incident_id: int, action: str, request: Request,
 
 
 @router.post("/{incident_id}/severity")
-async def severity(incident_id: int, request: Request,
+async def severity(incident_id: Id, request: Request,
                    actor: Actor = ui("incidents:write")) -> Response:
     data = await request.form()
     await off_loop(svc.change_severity, container(request).uow(), actor, incident_id,
@@ -196,7 +197,7 @@ async def severity(incident_id: int, request: Request,
 
 
 @router.post("/{incident_id}/edit")
-async def edit(incident_id: int, request: Request,
+async def edit(incident_id: Id, request: Request,
                actor: Actor = ui("incidents:write")) -> Response:
     data = await request.form()
     changes = {"title": str(data.get("title") or ""),
@@ -209,7 +210,7 @@ async def edit(incident_id: int, request: Request,
 
 
 @router.post("/{incident_id}/notes")
-async def note(incident_id: int, request: Request,
+async def note(incident_id: Id, request: Request,
                actor: Actor = ui("incidents:write")) -> Response:
     data = await request.form()
     kind = str(data.get("kind") or "note")
@@ -220,7 +221,7 @@ async def note(incident_id: int, request: Request,
 
 
 @router.post("/{incident_id}/notes/{entry_id}")
-async def edit_note(incident_id: int, entry_id: int, request: Request,
+async def edit_note(incident_id: Id, entry_id: Id, request: Request,
                     actor: Actor = ui("incidents:write")) -> Response:
     data = await request.form()
     structured = {k: str(data.get(k) or "") for k in ("impact", "action", "next_step")}
@@ -230,7 +231,7 @@ async def edit_note(incident_id: int, entry_id: int, request: Request,
 
 
 @router.get("/{incident_id}/attachments/{attachment_id}")
-def download(incident_id: int, attachment_id: int, request: Request,
+def download(incident_id: Id, attachment_id: Id, request: Request,
              _: Actor = ui("read")) -> Response:
     att = svc.attachment(container(request).uow(read_only=True), incident_id, attachment_id)
     return attachment_response(att)

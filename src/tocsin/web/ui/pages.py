@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from ...domain.auth import Actor
 from ...domain.errors import DomainError, Unauthorized
 from ...services import audit, catalog, users
+from ..schemas import Id
 from ..security import check_csrf, container, ui
 from .common import TIME_ZONES, render
 
@@ -79,7 +80,7 @@ def new_token(request: Request, name: str = Form(""), actor: Actor = ui("read"))
 
 
 @router.post("/profile/tokens/{token_id}/revoke")
-def revoke(token_id: int, request: Request, actor: Actor = ui("read")) -> Response:
+def revoke(token_id: Id, request: Request, actor: Actor = ui("read")) -> Response:
     users.revoke_token(container(request).uow(), actor, token_id)
     return RedirectResponse("/profile", status_code=303)
 
