@@ -21,3 +21,6 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     session_max_age_seconds: int = 12 * 3600
     max_attachment_bytes: int = 5 * 1024 * 1024
+    intake_max_bytes: int = 1024 * 1024
+    # Run the engine (triage, timers) inside `tocsin serve`; tests drive it by hand.
+    engine: bool = True

@@ -16,10 +16,13 @@ from ..domain.forms import form_to_spec, parse_form
 from ..domain.severity import KINDS, SEVERITIES, parse_level, parse_rule, rule_to_spec
 from ..store.models import Form, Service, SeverityLevelRow, Team
 from ..store.uow import UnitOfWork
+from . import alerting_config
 from .common import actor_label, level_view
 from .views import LevelView
 
-SECTIONS = ("severity_levels", "severity_rules", "severity_fallback", "teams", "services", "forms")
+SECTIONS = ("severity_levels", "severity_rules", "severity_fallback", "teams", "services", "forms",
+            "calendars", "routes", "inhibit_rules", "alerting")
+ALERTING_SECTIONS = ("calendars", "routes", "inhibit_rules", "alerting")
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,32 @@ def _validate_sections(data: dict[str, Any]) -> list[tuple[str, str]]:
             out.append(("severity_fallback", "needs severity (P1–P4) and kind "
                         f"({', '.join(KINDS)})"))
     out += _check_references(data)
+    out += _check_alerting(data)
     return out
+
+
+def _check_alerting(data: dict[str, Any], stored_calendars: Any = None) -> list[tuple[str, str]]:
+    """Calendars, routes and inhibition rules parse together (routes name calendars)."""
+    if not any(k in data for k in ALERTING_SECTIONS):
+        return []
+    alerting = data.get("alerting")
+    if alerting is not None and (not isinstance(alerting, dict)
+                                 or set(alerting) - alerting_config.ALERTING_KEYS):
+        return [("alerting", "a mapping with: cooldown_minutes")]
+    cooldown = (alerting or {}).get("cooldown_minutes", 10)
+    if not isinstance(cooldown, int) or isinstance(cooldown, bool) or cooldown < 0:
+        return [("alerting.cooldown_minutes", "a whole number of minutes, 0 or more")]
+    calendars = data.get("calendars", stored_calendars)
+    try:
+        cfg = alerting_config.parse_all(calendars or [], [], [], {})
+        routes_cal = set(cfg.calendars) if calendars is not None else None
+        from ..domain.routing import parse_routes
+
+        parse_routes(data.get("routes") or [], "routes", routes_cal)
+        alerting_config.parse_all([], [], data.get("inhibit_rules") or [], {})
+    except ConditionError as exc:
+        return [(exc.path, exc.message)]
+    return []
 
 
 def _no_unknown(spec: dict, path: str, allowed: set[str]) -> None:
@@ -202,6 +230,7 @@ def apply_text(uow: UnitOfWork, actor: Actor, text: str, filename: str) -> dict[
         uow.session.flush()
         for i, spec in enumerate(d.get("forms") or []):
             _apply_form(uow, spec, f"forms[{i}]", filename, problems)
+        _apply_alerting(uow, d, filename, problems)
         if problems:
             raise ConfigInvalid(problems)
         summary = {k: len(v) if isinstance(v, list) else 1 for k, v in d.items()}
@@ -209,6 +238,18 @@ def apply_text(uow: UnitOfWork, actor: Actor, text: str, filename: str) -> dict[
                    {"file": filename, "digest": digest(d), "summary": summary})
         uow.commit()
         return summary
+
+
+def _apply_alerting(uow: UnitOfWork, d: dict[str, Any], fname: str,
+                    problems: list[ConfigProblem]) -> None:
+    if not any(k in d for k in ALERTING_SECTIONS):
+        return
+    stored = uow.settings.get("calendars", [])
+    for path, reason in _check_alerting(d, stored):  # routes may name stored calendars
+        problems.append(ConfigProblem(fname, path, None, reason))
+    for key in ALERTING_SECTIONS:
+        if key in d:
+            uow.settings.put(key, d[key] if d[key] is not None else [])
 
 
 def _apply_team(uow: UnitOfWork, spec: dict, path: str, fname: str,
@@ -289,6 +330,10 @@ def export_data(uow: UnitOfWork) -> dict[str, Any]:
         if fb:
             out["severity_fallback"] = fb
         out.update(teams=teams, services=services, forms=[f.spec for f in uow.forms.list()])
+        for key in ALERTING_SECTIONS:
+            value = uow.settings.get(key)
+            if value is not None:
+                out[key] = value
         return out
 
 

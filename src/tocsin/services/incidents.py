@@ -80,6 +80,40 @@ def declare(uow: UnitOfWork, actor: Actor, cmd: DeclareInput,
         return view
 
 
+def open_in(uow: UnitOfWork, actor: Actor, service_id: int, title: str, severity: str,
+            reason: str, rule: str | None, attributes: dict[str, Any], *,
+            owner_id: int | None = None, auto_resolve: bool = False,
+            snoozed_until: Any = None) -> Incident:
+    """Open an incident inside the caller's transaction (alert routing); no commit here."""
+    now = uow.clock.now()
+    service = uow.services.get(service_id)
+    inc = uow.incidents.add(Incident(
+        number=uow.incidents.next_number(), title=title[:200], description="", kind="incident",
+        severity=severity, severity_reason=reason, severity_rule=rule,
+        status=lifecycle.Status.TRIGGERED.value, service_id=service_id, owner_id=owner_id,
+        form_name=None, attributes=attributes, created_by_id=None, created_at=now,
+        updated_at=now, auto_resolve=auto_resolve, snoozed_until=snoozed_until))
+    uow.incidents.set_affected(inc.id, [service_id])
+    _entry(uow, actor, inc, "declared", {
+        "title": inc.title, "kind": "incident", "severity": severity, "reason": reason,
+        "rule": rule, "service": service.name, "form": None, "attributes": attributes})
+    uow.record(actor_label(actor), "incident.declare", f"incident:{inc.id}",
+               {"number": inc.number, "severity": severity, "kind": "incident"})
+    return inc
+
+
+def append_in(uow: UnitOfWork, actor: Actor, inc: Incident, kind: str, body: dict) -> None:
+    """Add a timeline entry inside the caller's transaction (alert triage)."""
+    _entry(uow, actor, inc, kind, body)
+
+
+def transition_in(uow: UnitOfWork, actor: Actor, inc: Incident, action: str, note: str) -> None:
+    """A status change inside the caller's transaction; quietly skips one not allowed now."""
+    if action not in lifecycle.allowed_actions(inc.status):
+        return
+    _apply_transition(uow, actor, inc, action, note)
+
+
 def _store_upload(uow: UnitOfWork, actor: Actor, incident_id: int, up: dict) -> dict:
     content: bytes = up["content"]
     att = uow.attachments.add(Attachment(
@@ -124,23 +158,32 @@ def transition(uow: UnitOfWork, actor: Actor, incident_id: int, action: str,
     with uow:
         inc = _need(uow, incident_id)
         _check_version(inc, expected_version)
-        before = inc.status
-        after = lifecycle.next_status(before, action)
-        now = uow.clock.now()
-        inc.status, inc.updated_at = after.value, now
-        stamp = {"acknowledge": "acknowledged_at", "mitigate": "mitigated_at",
-                 "resolve": "resolved_at", "close": "closed_at"}.get(action)
-        if stamp and getattr(inc, stamp) is None:
-            setattr(inc, stamp, now)
-        if action == "reopen":
-            inc.resolved_at = inc.closed_at = None
-        _entry(uow, actor, inc, "status_changed",
-               {"action": action, "from": before, "to": after.value, "note": note.strip()})
-        uow.record(actor_label(actor), f"incident.{action}", f"incident:{inc.id}",
-                   {"from": before, "to": after.value})
+        lifecycle.next_status(inc.status, action)  # raises with the allowed actions
+        _apply_transition(uow, actor, inc, action, note)
         view = incident_view(uow, inc)
         uow.commit()
         return view
+
+
+def _apply_transition(uow: UnitOfWork, actor: Actor, inc: Incident, action: str,
+                      note: str) -> None:
+    before = inc.status
+    after = lifecycle.next_status(before, action)
+    now = uow.clock.now()
+    inc.status, inc.updated_at = after.value, now
+    stamp = {"acknowledge": "acknowledged_at", "mitigate": "mitigated_at",
+             "resolve": "resolved_at", "close": "closed_at"}.get(action)
+    if stamp and getattr(inc, stamp) is None:
+        setattr(inc, stamp, now)
+    if action == "reopen":
+        inc.resolved_at = inc.closed_at = None
+    if after in (lifecycle.Status.RESOLVED, lifecycle.Status.CLOSED):
+        for group in uow.groups.for_incident(inc.id):
+            group.status = "closed"  # the next alert of this kind opens a new incident
+    _entry(uow, actor, inc, "status_changed",
+           {"action": action, "from": before, "to": after.value, "note": note.strip()})
+    uow.record(actor_label(actor), f"incident.{action}", f"incident:{inc.id}",
+               {"from": before, "to": after.value})
 
 
 def change_severity(uow: UnitOfWork, actor: Actor, incident_id: int, severity: str,

@@ -60,6 +60,11 @@ def entry_text(kind: str, body: dict) -> str:
             return f"Severity {body.get('from')} → {body.get('to')}: {body.get('reason')}"
         case "field_changed":
             return f"{str(body.get('field')).capitalize()}: {body.get('from')!r} → {body.get('to')!r}"
+        case "alert_attached":
+            return (f"Alert attached ({body.get('source')}, {body.get('severity') or 'no severity'}"
+                    f", route {body.get('route')}): {body.get('summary')}")
+        case "unsnoozed" | "snoozed":
+            return str(body.get("text", ""))
         case "update":
             parts = [f"{label}: {body[k]}" for k, label in
                      (("impact", "Impact"), ("action", "Action"), ("next_step", "Next step"))

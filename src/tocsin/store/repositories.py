@@ -235,6 +235,12 @@ class IncidentRepo(_Repo):
     def count(self, f: IncidentFilter) -> int:
         return self.s.scalar(select(func.count()).select_from(self._filtered(f).subquery())) or 0
 
+    def snoozed_due(self, now: datetime, limit: int) -> Sequence[Incident]:
+        q = (select(Incident).where(Incident.snoozed_until.is_not(None),
+                                    Incident.snoozed_until <= now)
+             .order_by(Incident.snoozed_until).limit(limit))
+        return self.s.scalars(q).all()
+
     def change_marker(self, incident_id: int) -> tuple:
         row = self.s.execute(select(Incident.version, Incident.updated_at)
                              .where(Incident.id == incident_id)).one_or_none()

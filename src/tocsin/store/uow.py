@@ -12,6 +12,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..domain.audit import digest
 from ..domain.errors import Conflict
 from ..ports import Clock
+from .alerting_repos import (
+    AlertRepo,
+    DeadLetterRepo,
+    GroupRepo,
+    IntakeRepo,
+    IntegrationRepo,
+    SilenceRepo,
+)
 from .db import SqliteWriteLock
 from .models import TimelineEntry
 from .repositories import (
@@ -55,6 +63,9 @@ class UnitOfWork:
         self.services, self.forms, self.severity = ServiceRepo(s), FormRepo(s), SeverityRepo(s)
         self.settings, self.incidents = SettingRepo(s), IncidentRepo(s)
         self.timeline, self.attachments, self.audit = TimelineRepo(s), AttachmentRepo(s), AuditRepo(s)
+        self.integrations, self.intake = IntegrationRepo(s), IntakeRepo(s)
+        self.dead_letters, self.alerts = DeadLetterRepo(s), AlertRepo(s)
+        self.groups, self.silences = GroupRepo(s), SilenceRepo(s)
         self._events: list[AuditEvent] = []
         self._entries: list[tuple[str, TimelineEntry]] = []
         return self

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -11,10 +13,13 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from .. import __version__
 from ..bootstrap import Container
+from ..engine.engine import Engine, EngineThread
 from . import errors, security
+from .api import alerts as api_alerts
 from .api import catalog as api_catalog
 from .api import incidents as api_incidents
 from .api import users as api_users
+from .intake import IntakeApp, is_intake
 from .templating import make_templates
 from .timing import ServerTiming
 from .ui import config as ui_config
@@ -32,9 +37,20 @@ def _assets_dir(container: Container) -> Path:
 
 
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(title="Tocsin", version=__version__,
+    engine_thread = EngineThread(Engine(container)) if container.settings.engine else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):  # noqa: ANN202
+        if engine_thread:
+            engine_thread.start()
+        yield
+        if engine_thread:
+            engine_thread.stop()
+
+    app = FastAPI(title="Tocsin", version=__version__, lifespan=lifespan,
                   description="Incident response: classify, page, coordinate, learn.")
     app.state.container = container
+    app.state.kick = engine_thread.kick if engine_thread else (lambda: None)
     app.state.templates = make_templates(HERE / "templates")
     app.add_middleware(SessionMiddleware, secret_key=container.secret_key,
                        session_cookie="tocsin_session", same_site="lax",
@@ -47,7 +63,7 @@ def create_app(container: Container) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    for router in (api_incidents.router, api_catalog.router, api_users.router,
+    for router in (api_incidents.router, api_catalog.router, api_users.router, api_alerts.router,
                    ui_pages.router, ui_incidents.router, ui_config.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -58,3 +74,21 @@ def create_app(container: Container) -> FastAPI:
         log.warning("front-end assets not found in %s; run scripts/setup.sh (npm ci)", vendor)
     security.enforce_declared(app)
     return app
+
+
+class Dispatcher:
+    """Alert intake goes straight to its lean ASGI app; everything else to FastAPI."""
+
+    def __init__(self, app: FastAPI, intake: IntakeApp) -> None:
+        self.app, self.intake = app, intake
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and is_intake(scope["path"]):
+            await self.intake(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def create_asgi(container: Container) -> Dispatcher:
+    app = create_app(container)
+    return Dispatcher(app, IntakeApp(container, lambda: app.state.kick()))

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from ..bootstrap import build
-from .app import create_app
+from .app import create_asgi
 
-app = create_app(build())
+app = create_asgi(build())

@@ -1,5 +1,6 @@
 """All tables; importing this module registers them on Base.metadata."""
 
+from .alerting import Alert, AlertGroup, DeadLetter, IntakeEvent, Integration, SilenceRow
 from .audit import AuditHead, AuditLog
 from .auth import ApiToken, User
 from .base import Base
@@ -8,6 +9,7 @@ from .incident import Attachment, Counter, Incident, IncidentService, TimelineEn
 from .org import Service, Team, TeamMember
 
 __all__ = [
+    "Alert", "AlertGroup", "DeadLetter", "IntakeEvent", "Integration", "SilenceRow",
     "ApiToken", "Attachment", "AuditHead", "AuditLog", "Base", "Counter", "Form", "Incident",
     "IncidentService", "Service", "Setting", "SeverityLevelRow", "SeverityRuleRow", "Team",
     "TeamMember", "TimelineEntry", "User",

@@ -38,7 +38,7 @@ def declare(body: IncidentCreate, request: Request, response: Response,
 @router.get("", response_model=Page)
 def list_incidents(request: Request, status: str | None = None, severity: str | None = None,
                    service: int | None = Query(None, ge=1, le=MAX_ID), kind: str | None = None,
-                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000),
                    _: Actor = api("read")) -> Page:
     items, total = svc.list_incidents(container(request).uow(read_only=True), IncidentFilter(
         status=status, severity=severity, service_id=service, kind=kind, limit=limit,

@@ -1,0 +1,175 @@
+"""Alert triage: turn accepted intake events into alerts — deduplicate, silence, inhibit,
+route — and carry out the routes' actions. Runs in the engine, in batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..domain import business_hours, inhibition, routing, silence
+from ..domain.auth import Actor
+from ..domain.matchers import parse_matchers
+from ..store.alerting_repos import try_processor_lock
+from ..store.models import Alert, IntakeEvent, Service
+from ..store.uow import UnitOfWork
+from . import alert_actions as act
+from . import alerting_config
+
+TRIAGE_LOCK = 7_201_001
+TRIAGE = Actor(None, "alert triage", "admin")
+
+
+@dataclass
+class Context:
+    """What one batch needs, loaded once."""
+
+    now: datetime
+    cfg: alerting_config.AlertingConfig
+    silences: list[silence.Silence]
+    firing: list[tuple[str, dict[str, Any]]]
+    open_calendars: dict[str, bool]
+    services: dict[int, Service] = field(default_factory=dict)
+    integrations: dict[int, Any] = field(default_factory=dict)
+
+    def integration(self, uow: UnitOfWork, integration_id: int | None) -> Any:
+        if integration_id is None:
+            return None
+        if integration_id not in self.integrations:
+            self.integrations[integration_id] = uow.integrations.get(integration_id)
+        return self.integrations[integration_id]
+
+    def service(self, uow: UnitOfWork, service_id: int) -> Service:
+        if service_id not in self.services:
+            self.services[service_id] = uow.services.get(service_id)
+        return self.services[service_id]
+
+
+def load_context(uow: UnitOfWork, now: datetime) -> Context:
+    cfg = alerting_config.load(uow)
+    silences = [silence.Silence(r.id, parse_matchers(r.matchers, f"silence {r.id}"),
+                                r.starts_at, r.ends_at, r.created_by, r.comment, r.kind)
+                for r in uow.silences.active_or_pending(now)]
+    open_cal = {name: business_hours.is_open(cal, now) for name, cal in cfg.calendars.items()}
+    ctx = Context(now, cfg, silences, [], open_cal)
+    for row in uow.alerts.firing():
+        ctx.firing.append((f"alert:{row.id}", alert_labels(uow, ctx, row)))
+    return ctx
+
+
+def alert_labels(uow: UnitOfWork, ctx: Context, a: Any) -> dict[str, str]:
+    """The labels routes and rules see for an alert (its own plus Tocsin's)."""
+    service = ctx.service(uow, a.service_id)
+    integ = ctx.integration(uow, a.integration_id)
+    return routing.routing_labels(a.labels or {}, service.name, service.tier, a.severity,
+                                  a.source, integ.name if integ else "manual")
+
+
+def process_pending(uow: UnitOfWork, limit: int = 500) -> int:
+    """Triage up to `limit` accepted events, oldest first, in one transaction."""
+    with uow:
+        if not try_processor_lock(uow.session, TRIAGE_LOCK):
+            return 0
+        events = uow.intake.pending(limit)
+        if not events:
+            return 0
+        ctx = load_context(uow, uow.clock.now())
+        for ev in events:
+            _process_event(uow, ctx, ev)
+        uow.commit()
+        return len(events)
+
+
+def _process_event(uow: UnitOfWork, ctx: Context, ev: IntakeEvent) -> None:
+    integ = ctx.integration(uow, ev.integration_id)
+    outcomes = []
+    for data in ev.alerts:
+        alert, what = apply_event(uow, ctx, integ, ev, data)
+        outcomes.append({"dedup_key": data["dedup_key"], "alert_id": alert.id if alert else None,
+                         "outcome": what})
+    ev.processed_at, ev.result = ctx.now, {**(ev.result or {}), "alerts": outcomes}
+
+
+def apply_event(uow: UnitOfWork, ctx: Context, integ: Any, ev: IntakeEvent,
+                data: dict[str, Any]) -> tuple[Alert | None, str]:
+    service = ctx.service(uow, integ.service_id)
+    existing = uow.alerts.open_by_key(service.id, data["dedup_key"])
+    action = data["action"]
+    if action == "resolve":
+        if existing is None:
+            return None, "resolve for an alert that is not open: nothing to do"
+        act.resolve_alert(uow, ctx.now, existing, ev.id, f"resolved by {integ.type}")
+        return existing, "resolved"
+    if action == "acknowledge":
+        if existing is None:
+            return None, "acknowledge for an alert that is not open: nothing to do"
+        act.acknowledge_alert(uow, ctx.now, existing, ev.id)
+        return existing, "acknowledged"
+    if existing is not None:
+        act.repeat(ctx.now, existing, data, ev.id)
+        return existing, f"deduplicated (seen {existing.count} times)"
+    since = ctx.now - timedelta(minutes=ctx.cfg.cooldown_minutes)
+    recent = uow.alerts.resolved_since(service.id, data["dedup_key"], since)
+    if recent is not None:
+        act.reopen(uow, ctx.now, recent, data, ev.id, ctx.cfg.cooldown_minutes)
+        return recent, "re-opened within the cooldown"
+    alert = uow.alerts.add(act.new_alert(ctx.now, service.id, integ, data, ev.id))
+    triage_new(uow, ctx, service, integ, alert)
+    return alert, "new"
+
+
+def triage_new(uow: UnitOfWork, ctx: Context, service: Service, integ: Any,
+               alert: Alert) -> None:
+    """Silence, inhibit, route — each decision stored on the alert with its reason."""
+    labels = alert_labels(uow, ctx, alert)
+    key = f"alert:{alert.id}"
+    sil = silence.decide(ctx.silences, labels, ctx.now)
+    if sil.silenced:
+        act.decide(alert, ctx.now, "silenced", sil.reason, silence_id=sil.silence_id)
+        alert.suppressed = "silenced"
+        return
+    inh = inhibition.decide(ctx.cfg.inhibit_rules, key, labels, ctx.firing)
+    if inh.inhibited:
+        act.decide(alert, ctx.now, "inhibited", inh.reason, rule=inh.rule, source=inh.source_key)
+        alert.suppressed = "inhibited"
+        return
+    ctx.firing.append((key, labels))
+    decision = routing.evaluate(ctx.cfg.routes, labels, ctx.open_calendars)
+    act.decide(alert, ctx.now, "routed" if decision.matches else "unrouted", decision.reason)
+    if not decision.matches:
+        alert.suppressed = "unrouted"
+        return
+    for match in decision.matches:
+        act.apply_route(uow, ctx, service, alert, match, labels)
+
+
+def flush_groups(uow: UnitOfWork, limit: int = 200) -> int:
+    """Open the incident of each group whose group_wait has passed (if it still fires)."""
+    with uow:
+        now = uow.clock.now()
+        groups = uow.groups.waiting_due(now, limit)
+        for group in groups:
+            act.flush_group(uow, now, group)
+        if groups:
+            uow.commit()
+        return len(groups)
+
+
+def wake_snoozed(uow: UnitOfWork, limit: int = 200) -> int:
+    """Alerts and incidents whose snooze has ended come back."""
+    with uow:
+        now = uow.clock.now()
+        alerts = uow.alerts.snoozed_due(now, limit)
+        incidents = uow.incidents.snoozed_due(now, limit)
+        for alert in alerts:
+            act.unsnooze_alert(alert, now, "snooze ended")
+        for inc in incidents:
+            act.unsnooze_incident(uow, inc, "snooze ended")
+        if alerts or incidents:
+            uow.commit()
+        return len(alerts) + len(incidents)
+
+
+def calendar_next_open(cfg: alerting_config.AlertingConfig, name: str,
+                       now: datetime) -> datetime:
+    return business_hours.next_open(cfg.calendars[name], now)

@@ -1,0 +1,203 @@
+"""Repositories for alert intake and triage (never commit)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, text
+
+from .models import Alert, AlertGroup, DeadLetter, IntakeEvent, Integration, SilenceRow
+from .repositories import _Repo
+
+
+class IntegrationRepo(_Repo):
+    def get(self, integration_id: int) -> Integration | None:
+        return self.s.get(Integration, integration_id)
+
+    def by_key(self, key: str) -> Integration | None:
+        return self.s.scalar(select(Integration).where(Integration.key == key))
+
+    def list(self, service_id: int | None = None) -> Sequence[Integration]:
+        q = select(Integration).order_by(Integration.id)
+        if service_id:
+            q = q.where(Integration.service_id == service_id)
+        return self.s.scalars(q).all()
+
+    def add(self, row: Integration) -> Integration:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+
+class IntakeRepo(_Repo):
+    def pending(self, limit: int) -> Sequence[IntakeEvent]:
+        q = (select(IntakeEvent).where(IntakeEvent.processed_at.is_(None))
+             .order_by(IntakeEvent.id).limit(limit))
+        return self.s.scalars(q).all()
+
+    def get(self, event_id: int) -> IntakeEvent | None:
+        return self.s.get(IntakeEvent, event_id)
+
+    def add(self, row: IntakeEvent) -> IntakeEvent:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def count_pending(self) -> int:
+        q = select(func.count()).select_from(IntakeEvent).where(IntakeEvent.processed_at.is_(None))
+        return self.s.scalar(q) or 0
+
+
+class DeadLetterRepo(_Repo):
+    def add(self, row: DeadLetter) -> DeadLetter:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def get(self, dl_id: int) -> DeadLetter | None:
+        return self.s.get(DeadLetter, dl_id)
+
+    def list(self, status: str | None, limit: int, offset: int) -> tuple[Sequence[DeadLetter], int]:
+        q = select(DeadLetter)
+        if status:
+            q = q.where(DeadLetter.status == status)
+        total = self.s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        rows = self.s.scalars(q.order_by(DeadLetter.id.desc()).limit(limit).offset(offset)).all()
+        return rows, total
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    status: str | None = None
+    service_id: int | None = None
+    incident_id: int | None = None
+    queue: str | None = None
+    suppressed: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class AlertRepo(_Repo):
+    def get(self, alert_id: int) -> Alert | None:
+        return self.s.get(Alert, alert_id)
+
+    def add(self, row: Alert) -> Alert:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def open_by_key(self, service_id: int, dedup_key: str) -> Alert | None:
+        q = select(Alert).where(Alert.service_id == service_id, Alert.dedup_key == dedup_key,
+                                Alert.status != "resolved")
+        return self.s.scalar(q)
+
+    def resolved_since(self, service_id: int, dedup_key: str, since: datetime) -> Alert | None:
+        q = (select(Alert).where(Alert.service_id == service_id, Alert.dedup_key == dedup_key,
+                                 Alert.status == "resolved", Alert.resolved_at >= since)
+             .order_by(Alert.resolved_at.desc()).limit(1))
+        return self.s.scalar(q)
+
+    def firing(self) -> list[Any]:
+        """Open alerts that are not suppressed (the possible inhibition sources):
+        rows of id, labels, service_id, severity, source, integration_id."""
+        q = select(Alert.id, Alert.labels, Alert.service_id, Alert.severity, Alert.source,
+                   Alert.integration_id).where(Alert.status != "resolved",
+                                               Alert.suppressed.is_(None))
+        return list(self.s.execute(q))
+
+    def open_count_for_incident(self, incident_id: int) -> int:
+        q = select(func.count()).select_from(Alert).where(Alert.incident_id == incident_id,
+                                                          Alert.status != "resolved")
+        return self.s.scalar(q) or 0
+
+    def for_group(self, group_id: int) -> Sequence[Alert]:
+        return self.s.scalars(select(Alert).where(Alert.group_id == group_id)).all()
+
+    def for_incident(self, incident_id: int) -> Sequence[Alert]:
+        q = select(Alert).where(Alert.incident_id == incident_id).order_by(Alert.id)
+        return self.s.scalars(q).all()
+
+    def snoozed_due(self, now: datetime, limit: int) -> Sequence[Alert]:
+        q = (select(Alert).where(Alert.snoozed_until.is_not(None), Alert.snoozed_until <= now)
+             .order_by(Alert.snoozed_until).limit(limit))
+        return self.s.scalars(q).all()
+
+    def _filtered(self, f: AlertFilter):  # noqa: ANN202
+        q = select(Alert)
+        if f.status == "open":
+            q = q.where(Alert.status != "resolved")
+        elif f.status:
+            q = q.where(Alert.status.in_(f.status.split(",")))
+        for col, value in ((Alert.service_id, f.service_id), (Alert.incident_id, f.incident_id),
+                           (Alert.queue, f.queue)):
+            if value:
+                q = q.where(col == value)
+        if f.suppressed == "any":
+            q = q.where(Alert.suppressed.is_not(None))
+        elif f.suppressed:
+            q = q.where(Alert.suppressed == f.suppressed)
+        return q
+
+    def list(self, f: AlertFilter) -> tuple[Sequence[Alert], int]:
+        q = self._filtered(f)
+        total = self.s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        rows = self.s.scalars(q.order_by(Alert.last_seen.desc(), Alert.id.desc())
+                              .limit(f.limit).offset(f.offset)).all()
+        return rows, total
+
+
+class GroupRepo(_Repo):
+    def live(self, service_id: int, route: str, key: str) -> AlertGroup | None:
+        q = select(AlertGroup).where(AlertGroup.service_id == service_id,
+                                     AlertGroup.route == route, AlertGroup.group_key == key,
+                                     AlertGroup.status != "closed")
+        return self.s.scalar(q)
+
+    def add(self, row: AlertGroup) -> AlertGroup:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def get(self, group_id: int) -> AlertGroup | None:
+        return self.s.get(AlertGroup, group_id)
+
+    def waiting_due(self, now: datetime, limit: int) -> Sequence[AlertGroup]:
+        q = (select(AlertGroup).where(AlertGroup.status == "waiting", AlertGroup.flush_at <= now)
+             .order_by(AlertGroup.flush_at).limit(limit))
+        return self.s.scalars(q).all()
+
+    def for_incident(self, incident_id: int) -> Sequence[AlertGroup]:
+        return self.s.scalars(select(AlertGroup).where(AlertGroup.incident_id == incident_id,
+                                                       AlertGroup.status != "closed")).all()
+
+
+class SilenceRepo(_Repo):
+    def active_or_pending(self, now: datetime) -> Sequence[SilenceRow]:
+        return self.s.scalars(select(SilenceRow).where(SilenceRow.ends_at > now)
+                              .order_by(SilenceRow.id)).all()
+
+    def list(self, include_expired: bool, now: datetime) -> Sequence[SilenceRow]:
+        q = select(SilenceRow).order_by(SilenceRow.id.desc())
+        if not include_expired:
+            q = q.where(or_(SilenceRow.ends_at > now))
+        return self.s.scalars(q.limit(500)).all()
+
+    def get(self, silence_id: int) -> SilenceRow | None:
+        return self.s.get(SilenceRow, silence_id)
+
+    def add(self, row: SilenceRow) -> SilenceRow:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+
+def try_processor_lock(session: Any, lock_id: int) -> bool:
+    """PostgreSQL: one engine at a time runs a processor (transaction-scoped advisory lock).
+    Elsewhere writers are already serialised, so the answer is always yes."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": lock_id})
+                .scalar())

@@ -1,0 +1,190 @@
+"""The intake hot path, a bare ASGI app: parse, commit in groups, answer. No ORM, no
+middleware, no per-request session: senders wait only for their events to be durable."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+
+from ..bootstrap import Container
+from ..services import intake as svc
+from ..services.intake import IntegrationInfo, Rejected
+
+log = logging.getLogger("tocsin.intake")
+PREFIX = "/intake/"
+PAGERDUTY_PATH = "/v2/enqueue"
+CACHE_SECONDS = 10.0
+
+
+class GroupCommitter:
+    """Requests that arrive while a write is in flight share the next transaction."""
+
+    def __init__(self, write: Callable[[list[dict[str, Any]]], None],
+                 on_commit: Callable[[], None], max_batch: int = 2000) -> None:
+        self._write, self._on_commit, self._max = write, on_commit, max_batch
+        self._pending: list[tuple[dict[str, Any], asyncio.Future]] = []
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="tocsin-intake-writer")
+
+    async def submit(self, row: dict[str, Any]) -> None:
+        if self._task is None or self._task.done():
+            self._wake = asyncio.Event()
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        fut = asyncio.get_running_loop().create_future()
+        self._pending.append((row, fut))
+        self._wake.set()
+        await fut
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch, self._pending = self._pending[:self._max], self._pending[self._max:]
+                try:
+                    await loop.run_in_executor(self._pool, self._write, [r for r, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - every waiter must hear of it
+                    log.exception("intake batch of %d failed", len(batch))
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_result(None)
+                self._on_commit()
+
+
+class IntegrationCache:
+    def __init__(self, container: Container) -> None:
+        self._c = container
+        self._entries: dict[str, tuple[float, IntegrationInfo | None]] = {}
+
+    async def get(self, key: str) -> IntegrationInfo | None:
+        now = time.monotonic()
+        hit = self._entries.get(key)
+        if hit and now - hit[0] < CACHE_SECONDS:
+            return hit[1]
+        info = await run_in_threadpool(svc.lookup, self._c.uow(read_only=True), key)
+        if len(self._entries) > 10_000:  # wrong-key floods must not grow it without bound
+            self._entries.clear()
+        self._entries[key] = (now, info)
+        return info
+
+
+class IntakeApp:
+    def __init__(self, container: Container, kick: Callable[[], None]) -> None:
+        self.c = container
+        self.cache = IntegrationCache(container)
+        self.max_bytes = container.settings.intake_max_bytes
+        self.committer = GroupCommitter(
+            lambda rows: svc.insert_events(container.engine, container.write_lock, rows), kick)
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        pd = scope["path"] == PAGERDUTY_PATH
+        try:
+            status, body = await self._handle(scope, receive, pd)
+        except Rejected as exc:
+            status, body = exc.status, self._error(exc, pd)
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/problem+json" if status >= 400
+                                 and not pd else b"application/json")]})
+        await send({"type": "http.response.body", "body": orjson.dumps(body)})
+
+    async def _handle(self, scope: dict, receive: Callable, pd: bool) -> tuple[int, Any]:
+        if scope["method"] != "POST":
+            raise Rejected(405, "send alerts with POST", keep=False)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        raw = await self._read(receive, headers)
+        info = await self._integration(scope, raw, pd)
+        ctype = headers.get("content-type", "")
+        try:
+            svc.check_content_type(info, ctype)
+            if not info.enabled:
+                raise Rejected(403, f"integration {info.name!r} is disabled")
+            outcome = svc.parse(info, raw, headers)
+        except Rejected as exc:
+            exc.dead_letter_id = await self._keep(info, exc, ctype, headers, raw)
+            raise
+        rows = svc.to_rows(outcome)
+        row = svc.event_row(info, self.c.clock.now(), ctype, raw, rows)
+        if outcome.notices:
+            row["result"] = {"notices": [dict(n.__dict__, data=dict(n.data))
+                                         for n in outcome.notices]}
+        await self.committer.submit(row)
+        keys = [r["dedup_key"] for r in rows]
+        if pd:
+            return 202, {"status": "success", "message": "Event processed",
+                         "dedup_key": keys[0] if keys else None}
+        return 202, {"status": "accepted", "alerts": len(rows), "dedup_keys": keys[:100],
+                     "notices": [n.message for n in outcome.notices]}
+
+    async def _read(self, receive: Callable, headers: dict[str, str]) -> bytes:
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            raise Rejected(413, f"body of {declared} bytes is over the {self.max_bytes} limit",
+                           keep=False)
+        chunks, size = [], 0
+        while True:
+            msg = await receive()
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise Rejected(413, f"body is over the {self.max_bytes} byte limit", keep=False)
+            chunks.append(chunk)
+            if not msg.get("more_body"):
+                return b"".join(chunks)
+
+    async def _integration(self, scope: dict, raw: bytes, pd: bool) -> IntegrationInfo:
+        if pd:
+            try:
+                key = orjson.loads(raw).get("routing_key")
+            except (orjson.JSONDecodeError, AttributeError) as exc:
+                raise Rejected(400, "body is not a JSON object", keep=False) from exc
+            if not isinstance(key, str) or not key:
+                raise Rejected(400, "routing_key is required", "routing_key", keep=False)
+        else:
+            key = scope["path"][len(PREFIX):].strip("/")
+        info = await self.cache.get(key) if key else None
+        if info is None:
+            raise Rejected(404, "no integration has this key", keep=False)
+        if pd and info.type != "pagerduty":
+            raise Rejected(400, f"routing_key belongs to a {info.type} integration, not a "
+                                "pagerduty one", "routing_key", keep=False)
+        return info
+
+    async def _keep(self, info: IntegrationInfo, exc: Rejected, ctype: str,
+                    headers: dict[str, str], raw: bytes) -> int | None:
+        if not exc.keep:
+            return None
+        safe = {k: v for k, v in headers.items() if k not in ("authorization", "cookie")}
+        return await run_in_threadpool(svc.keep_dead_letter, self.c.uow(), info.id, exc.reason,
+                                       exc.path, ctype, safe, raw)
+
+    @staticmethod
+    def _error(exc: Rejected, pd: bool) -> dict[str, Any]:
+        dl = getattr(exc, "dead_letter_id", None)
+        if pd:
+            return {"status": "invalid event", "message": "Event object is invalid",
+                    "errors": [exc.reason]}
+        body = {"type": "/problems/intake-rejected", "title": "Alert not accepted",
+                "status": exc.status, "detail": exc.reason}
+        if exc.path:
+            body["path"] = exc.path
+        if dl:
+            body["dead_letter_id"] = dl
+            body["detail"] += f" (kept as dead letter {dl}; fix and replay it)"
+        return body
+
+
+def is_intake(path: str) -> bool:
+    return path.startswith(PREFIX) or path == PAGERDUTY_PATH
