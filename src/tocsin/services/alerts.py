@@ -12,7 +12,7 @@ from ..domain.conditions import ConditionError
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..domain.matchers import parse_matchers
 from ..domain.routing import evaluate, routing_labels
-from ..integrations.inbound import PARSERS
+from ..integrations.inbound import OPTION_VALIDATORS, PARSERS
 from ..store.alerting_repos import AlertFilter
 from ..store.models import Alert, Integration, SilenceRow
 from ..store.uow import UnitOfWork
@@ -49,11 +49,9 @@ def create_integration(uow: UnitOfWork, actor: Actor, name: str, type_: str, ser
         errors.append(FieldError("name", "is required"))
     if type_ not in PARSERS:
         errors.append(FieldError("type", f"must be one of {', '.join(sorted(PARSERS))}"))
-    elif type_ == "generic":
-        from ..integrations.inbound.generic import validate_options
-
+    elif type_ in OPTION_VALIDATORS:
         errors += [FieldError(f"options.{p}" if p else "options", r)
-                   for p, r in validate_options(options or {})]
+                   for p, r in OPTION_VALIDATORS[type_](options or {})]
     if errors:
         raise ValidationFailed(errors, "invalid integration")
     with uow:

@@ -65,6 +65,8 @@ def test_an_alert_never_inhibits_itself():
     labels = {"alertname": "X", "severity": "warning"}
     assert not decide([self_source], "k1", labels, [("k1", labels)]).inhibited
     assert decide([self_source], "k2", {"alertname": "Y"}, [("k1", labels)]).source_key == "k1"
+    # Keyed, not compared by labels: the target's own entry never counts, whatever it carries.
+    assert not decide([self_source], "k1", {"alertname": "Y"}, [("k1", labels)]).inhibited
 
 
 def test_two_alerts_matching_both_sides_do_not_mute_each_other():

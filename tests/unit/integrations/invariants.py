@@ -7,6 +7,15 @@ from datetime import UTC, timedelta
 from tocsin.domain.alert import ACTIONS, ALERT_SEVERITIES, InboundAlert, Notice, ParseOutcome
 
 
+def storable(text: str) -> bool:
+    """Encodable as UTF-8 and free of NUL, as PostgreSQL text must be."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def check_alert(alert: InboundAlert, *, empty_key_ok: bool = False) -> None:
     assert alert.action in ACTIONS
     assert isinstance(alert.dedup_key, str) and len(alert.dedup_key) <= 255
@@ -19,6 +28,8 @@ def check_alert(alert: InboundAlert, *, empty_key_ok: bool = False) -> None:
     assert isinstance(alert.description, str)
     for mapping in (alert.labels, alert.annotations, alert.links):
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()), mapping
+        assert all(storable(k) and storable(v) for k, v in mapping.items()), mapping
+    assert all(storable(text) for text in (alert.dedup_key, alert.summary, alert.description))
     assert all(v.startswith(("http://", "https://")) for v in alert.links.values()), alert.links
     assert alert.service is None or (isinstance(alert.service, str) and alert.service.strip())
     for when in (alert.starts_at, alert.ends_at):

@@ -81,7 +81,8 @@ def test_subscription_confirmation_is_a_notice():
     ["http://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription",
      "https://evil.example/?Action=ConfirmSubscription",
      "https://sns.eu-west-1.amazonaws.com.evil.example/",
-     "https://169.254.169.254/latest/meta-data/"],
+     "https://169.254.169.254/latest/meta-data/",
+     "https://[::1"],
 )
 def test_subscribe_url_must_be_sns(url):
     with pytest.raises(ParseError) as info:

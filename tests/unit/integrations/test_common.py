@@ -182,6 +182,13 @@ def test_make_alert_enforces_limits():
     assert c.make_alert(source="x", action="trigger", dedup_key="k", summary="  ").summary == "x alert"
 
 
+def test_make_alert_strips_what_a_database_cannot_store():
+    alert = c.make_alert(source="x", action="trigger", dedup_key="k\x00\ud800", summary="a\x00b",
+                         labels={"l\x00": "v\ud800"}, service="\x00", source_severity=" P1 ")
+    assert (alert.dedup_key, alert.summary, alert.labels) == ("k?", "ab", {"l": "v?"})
+    assert (alert.service, alert.source_severity) == (None, "P1")
+
+
 def test_guard_turns_unexpected_errors_into_parse_errors():
     @c.guarded
     def broken(body, headers, options):

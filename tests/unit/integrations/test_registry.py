@@ -45,7 +45,7 @@ FIXTURES = [
     ("generic", "alertmanager-0.25.0/01_webhook_v4_firing.json"),
 ]
 GARBAGE = [None, [], {}, "", "x", 0, -1, 1e300, True, [None], [[]], {"": None}, "0001-01-01T00:00:00Z",
-           "9999-99-99", "\u0000\n\ud800", "x" * 5000, [{"a": [{"b": None}]}]]
+           "9999-99-99", "\u0000\n\ud800", "https://[::1", "x" * 5000, [{"a": [{"b": None}]}]]
 
 
 def options_for(kind: str) -> dict[str, Any]:

@@ -73,8 +73,11 @@ def _decoded_message(sns: Mapping[str, Any], path: str) -> Mapping[str, Any]:
 
 def _confirmation(sns: Mapping[str, Any], path: str) -> Notice:
     url = c.req_str(sns, "SubscribeURL", path)
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not _SNS_HOST.fullmatch(parts.hostname or ""):
+    try:
+        scheme, host = urlsplit(url).scheme, urlsplit(url).hostname or ""
+    except ValueError:
+        scheme, host = "", ""
+    if scheme != "https" or not _SNS_HOST.fullmatch(host):
         raise ParseError("not an https://sns.<region>.amazonaws.com URL", c.at(path, "SubscribeURL"))
     topic = c.req_str(sns, "TopicArn", path)
     return Notice(kind="sns_subscription_confirmation", message=f"Confirm the SNS subscription to {topic}",

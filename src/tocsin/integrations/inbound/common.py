@@ -229,11 +229,11 @@ def clean_url(value: Any, base: str | None = None) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     url = value.strip()
-    if base and not urlsplit(url).scheme:
-        url = urljoin(base, url)
     try:
+        if base and not urlsplit(url).scheme:
+            url = urljoin(base, url)
         parts = urlsplit(url)
-    except ValueError:
+    except ValueError:  # e.g. an unclosed IPv6 bracket
         return None
     # Links end up as hrefs in the UI: only web URLs, never javascript: or data:.
     return url if parts.scheme in ("http", "https") and parts.netloc else None
@@ -247,13 +247,23 @@ def add_link(links: dict[str, str], name: str, value: Any, base: str | None = No
 
 # --- building alerts and guarding parsers --------------------------------------------------------
 
+def clean_text(text: str) -> str:
+    """Text any database can store: JSON allows NUL characters and lone surrogates, SQL does not."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def make_alert(*, source: str, action: str, dedup_key: str, summary: str, **fields: Any) -> InboundAlert:
     """An InboundAlert with the limits enforced (key length, one-line summary, string labels)."""
     for name in ("labels", "annotations", "links"):
-        fields[name] = {str(k): stringify(v) for k, v in (fields.get(name) or {}).items()}
-    fields["description"] = (fields.get("description") or "").strip()
-    return InboundAlert(source=source, action=action, dedup_key=fit_key(dedup_key) if dedup_key else "",
-                        summary=first_line(summary, fallback=f"{source} alert"), **fields)
+        mapping = fields.get(name) or {}
+        fields[name] = {clean_text(str(k)): clean_text(stringify(v)) for k, v in mapping.items()}
+    for name in ("service", "source_severity"):
+        text = clean_text(fields.get(name) or "").strip()
+        fields[name] = text or None
+    fields["description"] = clean_text(fields.get("description") or "").strip()
+    key = fit_key(clean_text(dedup_key)) if dedup_key else ""
+    return InboundAlert(source=source, action=action, dedup_key=key,
+                        summary=first_line(clean_text(summary), fallback=f"{source} alert"), **fields)
 
 
 def guarded(parse: Parser) -> Parser:

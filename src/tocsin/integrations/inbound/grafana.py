@@ -56,8 +56,9 @@ def _with_grafana_extras(alert: InboundAlert, entry: Mapping[str, Any], path: st
     value_string = c.opt_str(entry, "valueString", path)
     if value_string:
         annotations.setdefault("value_string", value_string)
-    return dataclasses.replace(alert, links=links, annotations=annotations,
-                               description=alert.description or (value_string or ""))
+    fields = {f.name: getattr(alert, f.name) for f in dataclasses.fields(alert)}
+    fields.update(links=links, annotations=annotations, description=alert.description or value_string)
+    return c.make_alert(**fields)  # again, so the added values keep the limits too
 
 
 def _legacy(payload: Mapping[str, Any]) -> ParseOutcome:
