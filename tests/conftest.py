@@ -106,7 +106,8 @@ def clock() -> FixedClock:
 
 
 def make_container(url: str, tmp_path: Path, clock: FixedClock) -> Container:
-    settings = Settings(database_url=url, var_dir=str(tmp_path / "var"), secret_key="test-secret")
+    settings = Settings(database_url=url, var_dir=str(tmp_path / "var"), secret_key="test-secret",
+                        engine=False)
     c = build(settings, clock)
     config_svc.apply_text(c.uow(), cli_actor(), DEFAULT_CONFIG.read_text(), "default.yaml")
     return c

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
-import tocsin.store.models.base
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
+
+import tocsin.store.models.base
 
 revision = '0003'
 down_revision = '0002'

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -23,33 +24,42 @@ PAGERDUTY_PATH = "/v2/enqueue"
 CACHE_SECONDS = 10.0
 
 
+class _LoopState:
+    def __init__(self) -> None:
+        self.pending: list[tuple[dict[str, Any], asyncio.Future]] = []
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task | None = None
+
+
 class GroupCommitter:
-    """Requests that arrive while a write is in flight share the next transaction."""
+    """Requests that arrive while a write is in flight share the next transaction.
+    State is kept per event loop (a server has one; test clients may have several)."""
 
     def __init__(self, write: Callable[[list[dict[str, Any]]], None],
                  on_commit: Callable[[], None], max_batch: int = 2000) -> None:
         self._write, self._on_commit, self._max = write, on_commit, max_batch
-        self._pending: list[tuple[dict[str, Any], asyncio.Future]] = []
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task | None = None
+        self._loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="tocsin-intake-writer")
 
     async def submit(self, row: dict[str, Any]) -> None:
-        if self._task is None or self._task.done():
-            self._wake = asyncio.Event()
-            self._task = asyncio.get_running_loop().create_task(self._run())
-        fut = asyncio.get_running_loop().create_future()
-        self._pending.append((row, fut))
-        self._wake.set()
+        loop = asyncio.get_running_loop()
+        state = self._loops.get(loop)
+        if state is None:
+            state = self._loops[loop] = _LoopState()
+        if state.task is None or state.task.done():
+            state.task = loop.create_task(self._run(state))
+        fut = loop.create_future()
+        state.pending.append((row, fut))
+        state.wake.set()
         await fut
 
-    async def _run(self) -> None:
+    async def _run(self, state: _LoopState) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._pending:
-                batch, self._pending = self._pending[:self._max], self._pending[self._max:]
+            await state.wake.wait()
+            state.wake.clear()
+            while state.pending:
+                batch, state.pending = state.pending[:self._max], state.pending[self._max:]
                 try:
                     await loop.run_in_executor(self._pool, self._write, [r for r, _ in batch])
                 except Exception as exc:  # noqa: BLE001 - every waiter must hear of it
@@ -94,7 +104,9 @@ class IntakeApp:
         try:
             status, body = await self._handle(scope, receive, pd)
         except Rejected as exc:
-            status, body = exc.status, self._error(exc, pd)
+            # PagerDuty answers every invalid event with 400; its clients expect that.
+            status = 400 if pd and exc.status == 422 else exc.status
+            body = self._error(exc, pd)
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/problem+json" if status >= 400
                                  and not pd else b"application/json")]})

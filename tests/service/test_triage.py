@@ -1,0 +1,255 @@
+"""Alert intake and triage on SQLite and PostgreSQL: the hot path, dead letters, dedup,
+cooldown, grouping, silences, inhibition, routing actions, snooze, auto-resolve."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tocsin.domain.auth import cli_actor
+from tocsin.engine.engine import Engine
+from tocsin.services import alerts, catalog, config, incidents, intake
+from tocsin.store.alerting_repos import AlertFilter
+from tocsin.web.app import create_asgi
+
+PAYLOADS = Path(__file__).resolve().parents[3] / "shared" / "data" / "payloads"
+ADMIN = cli_actor()
+
+
+def am_alert(name="HighErrorRate", status="firing", **labels):
+    return {"status": status, "labels": {"alertname": name, **labels},
+            "annotations": {"summary": f"{name} on {labels.get('instance', 'x')}"},
+            "startsAt": "2026-03-02T09:00:00Z", "endsAt": "0001-01-01T00:00:00Z"}
+
+
+def am_body(*alerts_, status="firing"):
+    return {"version": "4", "status": status, "receiver": "tocsin", "groupLabels": {},
+            "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://am",
+            "alerts": list(alerts_)}
+
+
+@pytest.fixture
+def world(container):
+    for name, tier in (("checkout", 1), ("reports", 3)):
+        catalog.create_service(container.uow(), ADMIN, catalog.ServiceInput(name, tier=tier))
+    am = alerts.create_integration(container.uow(), ADMIN, "prom", "alertmanager", "checkout",
+                                   {}, "http://t")
+    with TestClient(create_asgi(container), raise_server_exceptions=False) as client:
+        yield {"am": am, "client": client, "engine": Engine(container), "c": container}
+
+
+def post(world, *alerts_, status="firing"):
+    r = world["client"].post(f"/intake/{world['am'].key}", json=am_body(*alerts_, status=status))
+    assert r.status_code == 202, r.text
+    world["engine"].drain()
+    return r.json()
+
+
+def all_alerts(container, **f):
+    return alerts.list_alerts(container.uow(), AlertFilter(limit=500, **f))[0]
+
+
+def test_critical_production_alerts_open_one_p1_incident_then_resolve_it(world, container):
+    prod = {"env": "production", "severity": "critical", "instance": "a"}
+    post(world, am_alert(**prod), am_alert(**{**prod, "instance": "b"}))
+    found = all_alerts(container)
+    assert len(found) == 2 and found[0].incident_id == found[1].incident_id is not None
+    inc = incidents.get(container.uow(), found[0].incident_id)
+    assert (inc.severity, inc.status, inc.severity_rule) == ("P1", "triggered",
+                                                             "route:production-outage")
+    assert "production-outage" in inc.severity_reason
+    assert any("asks to page on-call" in d["reason"] for d in found[0].decisions)
+    resolved = [dict(am_alert(**p), status="resolved") for p in (prod, {**prod, "instance": "b"})]
+    post(world, *resolved, status="resolved")
+    inc = incidents.get(container.uow(), inc.id)
+    assert inc.status == "resolved"
+    texts = [e.text for e in incidents.timeline(container.uow(), inc.id)]
+    assert sum("Alert attached" in t for t in texts) == 2
+    assert "resolved automatically: all 2 alert(s) resolved" in texts[-1]
+
+
+def test_repeats_are_deduplicated_and_cooldown_reopens(world, container, clock):
+    alert = am_alert(env="production", severity="critical", instance="a")
+    post(world, alert)
+    post(world, alert)
+    [one] = all_alerts(container)
+    assert one.count == 2 and one.status == "open"
+    post(world, dict(alert, status="resolved"), status="resolved")
+    clock.advance(minutes=5)
+    post(world, alert)
+    [again] = all_alerts(container)
+    assert again.id == one.id and again.status == "open" and again.count == 3
+    assert "within the 10 min cooldown" in again.decisions[-2]["reason"] or any(
+        "cooldown" in d["reason"] for d in again.decisions)
+    inc = incidents.get(container.uow(), again.incident_id)
+    assert inc.status == "triggered"  # the auto-resolved incident re-opened with its alert
+    post(world, dict(alert, status="resolved"), status="resolved")
+    clock.advance(minutes=11)
+    post(world, alert)
+    newest = all_alerts(container, status="open")
+    assert len(newest) == 1 and newest[0].id != one.id
+
+
+def test_unrouted_alerts_stay_visible(world, container):
+    post(world, am_alert(name="DiskFilling", severity="warning", instance="x"))
+    [a] = all_alerts(container)
+    assert a.suppressed == "unrouted" and a.incident_id is None and a.status == "open"
+    assert "no route matched" in a.decisions[-1]["reason"]
+
+
+def test_silence_mutes_and_expires(world, container, clock):
+    sil = alerts.create_silence(container.uow(), ADMIN, ['instance="a"'], None,
+                                clock.now() + timedelta(hours=1), "db failover drill")
+    post(world, am_alert(env="production", severity="critical", instance="a"))
+    [a] = all_alerts(container)
+    assert a.suppressed == "silenced" and a.incident_id is None
+    assert f"silence #{sil.id}" in a.decisions[-1]["reason"]
+    clock.advance(hours=2)
+    post(world, am_alert(env="production", severity="critical", instance="b"))
+    b = [x for x in all_alerts(container) if x.labels["instance"] == "b"][0]
+    assert b.suppressed is None and b.incident_id is not None
+
+
+def test_critical_inhibits_warnings_of_the_same_service(world, container):
+    post(world, am_alert(name="Down", env="production", severity="critical", instance="a"))
+    post(world, am_alert(name="Slow", severity="warning", instance="a"))
+    slow = [a for a in all_alerts(container) if a.labels["alertname"] == "Slow"][0]
+    assert slow.suppressed == "inhibited"
+    assert "critical-mutes-lesser-on-same-service" in slow.decisions[-1]["reason"]
+
+
+def test_log_and_close_and_queue_routes(world, container):
+    post(world, am_alert(name="BackupSucceeded", severity="info", instance="db"))
+    [backup] = all_alerts(container)
+    assert backup.status == "resolved" and "logged and closed" in backup.decisions[-1]["reason"]
+    post(world, am_alert(name="Breach", category="security", confirmed="true", severity="critical"))
+    breach = [a for a in all_alerts(container) if a.labels["alertname"] == "Breach"][0]
+    assert breach.queue == "security"
+    inc = incidents.get(container.uow(), breach.incident_id)
+    assert inc.title.startswith("Security: ") and inc.severity == "P1"
+
+
+def test_performance_regression_after_hours_is_snoozed_until_business_hours(world, container,
+                                                                            clock):
+    clock.advance(hours=12)  # Monday 21:00 UTC = 21:00 London, office closed
+    post(world, am_alert(name="LatencyUp", category="performance", severity="warning"))
+    [a] = all_alerts(container)
+    assert a.queue == "devops" and a.suppressed == "snoozed"
+    inc = incidents.get(container.uow(), a.incident_id)
+    assert inc.severity == "P3"
+    assert a.snoozed_until.isoformat() == "2026-03-03T09:00:00+00:00"
+    clock.advance(hours=12, minutes=1)
+    world["engine"].drain()
+    [a] = all_alerts(container)
+    assert a.snoozed_until is None and a.suppressed is None
+    assert any(e.kind == "unsnoozed" for e in incidents.timeline(container.uow(), inc.id))
+
+
+def test_group_wait_collects_alerts_before_the_incident(world, container, clock):
+    text = ("routes:\n  - name: grouped\n    match: ['team=\"db\"']\n    group_by: [cluster]\n"
+            "    group_wait: 30s\n    actions: {open_incident: {severity: P2}}\n")
+    config.apply_text(container.uow(), ADMIN, text, "routes.yaml")
+    post(world, am_alert(name="A", team="db", cluster="c1"))
+    clock.advance(seconds=10)
+    post(world, am_alert(name="B", team="db", cluster="c1"))
+    assert all(a.incident_id is None for a in all_alerts(container))
+    clock.advance(seconds=25)
+    world["engine"].drain()
+    found = all_alerts(container)
+    assert len({a.incident_id for a in found}) == 1 and found[0].incident_id
+    assert incidents.get(container.uow(), found[0].incident_id).severity == "P2"
+
+
+def test_bad_payloads_are_dead_letters_that_can_be_replayed(world, container):
+    key = world["am"].key
+    r = world["client"].post(f"/intake/{key}", content=b'{"alerts": 5}',
+                             headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["path"] == "alerts"
+    dl_id = r.json()["dead_letter_id"]
+    with pytest.raises(Exception, match="still cannot be parsed"):
+        intake.replay(container.uow(), ADMIN, dl_id)
+    bad_json = world["client"].post(f"/intake/{key}", content=b"{nope",
+                                    headers={"content-type": "application/json"})
+    assert bad_json.status_code == 400 and "not valid JSON" in bad_json.json()["detail"]
+    wrong_type = world["client"].post(f"/intake/{key}", content=b"<xml/>",
+                                      headers={"content-type": "application/xml"})
+    assert wrong_type.status_code == 415
+    items, total = intake.list_dead_letters(container.uow(), None)
+    assert total == 3 and items[0].body == "<xml/>"
+    assert world["client"].post("/intake/not-a-key", json={}).status_code == 404
+    huge = world["client"].post(f"/intake/{key}", content=b"x" * (1024 * 1024 + 1),
+                                headers={"content-type": "application/json"})
+    assert huge.status_code == 413
+
+
+def test_replay_after_fixing_the_generic_mapping(world, container):
+    gen = alerts.create_integration(container.uow(), ADMIN, "custom", "generic", "reports",
+                                    {"title": "headline"}, "http://t")
+    r = world["client"].post(f"/intake/{gen.key}", json={"subject": "Disk full", "env": "x"})
+    assert r.status_code == 422
+    with container.uow() as uow:  # an admin fixes the mapping
+        uow.integrations.get(gen.id).options = {"title": "subject", "labels": {"env": "env"}}
+        uow.commit()
+    done = intake.replay(container.uow(), ADMIN, r.json()["dead_letter_id"])
+    world["engine"].drain()
+    [a] = all_alerts(container, service_id=None)
+    assert done["alerts"] == 1 and a.summary == "Disk full" and a.labels["env"] == "x"
+
+
+def test_pagerduty_events_v2(world, container):
+    pd = alerts.create_integration(container.uow(), ADMIN, "pd", "pagerduty", "checkout", {},
+                                   "http://t")
+    body = {"routing_key": pd.key, "event_action": "trigger", "dedup_key": "disk-1",
+            "payload": {"summary": "Disk full", "source": "db1", "severity": "critical"}}
+    r = world["client"].post("/v2/enqueue", json=body)
+    assert r.status_code == 202
+    assert r.json() == {"status": "success", "message": "Event processed", "dedup_key": "disk-1"}
+    no_key = world["client"].post("/v2/enqueue", json={**body, "dedup_key": None})
+    assert len(no_key.json()["dedup_key"]) == 32
+    bad = world["client"].post("/v2/enqueue", json={**body, "event_action": "explode"})
+    assert bad.status_code == 400 and bad.json()["status"] == "invalid event"
+    world["engine"].drain()
+    world["client"].post("/v2/enqueue", json={**body, "event_action": "resolve"})
+    world["engine"].drain()
+    disk = [a for a in all_alerts(container) if a.dedup_key == "disk-1"][0]
+    assert disk.status == "resolved"
+
+
+def test_fifty_concurrent_identical_triggers_make_one_open_alert(world, container):
+    body = json.dumps(am_body(am_alert(env="production", severity="critical", instance="z")))
+    start, codes = threading.Barrier(50), []
+
+    def send():
+        start.wait()
+        r = world["client"].post(f"/intake/{world['am'].key}", content=body,
+                                 headers={"content-type": "application/json"})
+        codes.append(r.status_code)
+    threads = [threading.Thread(target=send) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [202] * 50
+    engines = [Engine(container), Engine(container)]
+    runners = [threading.Thread(target=e.drain) for e in engines]
+    for t in runners:
+        t.start()
+    for t in runners:
+        t.join()
+    Engine(container).drain()
+    found = all_alerts(container)
+    assert len(found) == 1 and found[0].count == 50 and found[0].status == "open"
+
+
+def test_route_test_explains(world, container):
+    result = alerts.test_route(container.uow(), {"env": "production", "severity": "critical"},
+                               "checkout", "critical")
+    assert result["matched"] == ["production-outage"]
+    assert any(line.startswith("security-breach: no") for line in result["trace"]) is False
+    none = alerts.test_route(container.uow(), {"env": "dev"}, "checkout")
+    assert none["matched"] == [] and "no route matched" in none["reason"]
