@@ -225,3 +225,25 @@ def test_evaluate_does_not_create_anything(container, world):
     partial = classify.evaluate(container.uow(), "payments-api", {"impact": "cosmetic"},
                                 partial=True)
     assert partial.severity == "P4"
+
+
+def test_note_edits_keep_author_place_and_untouched_parts(container, world, clock):
+    r = world["responder"]
+    inc = declare(container, r)
+    upd = svc.add_note(container.uow(), r, inc.id, "", "update",
+                       {"impact": "EU cards", "action": "failover", "next_step": "verify"})
+    clock.advance(minutes=5)
+    later = svc.add_note(container.uow(), r, inc.id, "later note")
+    clock.advance(minutes=5)
+    fixed = svc.edit_note(container.uow(), cli_actor(), inc.id, upd.id, "",
+                          {"impact": "EU and UK cards"})  # an admin corrects one part
+    assert fixed.body["action"] == "failover" and fixed.body["impact"] == "EU and UK cards"
+    assert fixed.actor == "Rita" and fixed.edited_by == "cli" and fixed.at == upd.at
+    order = [e.id for e in svc.timeline(container.uow(), inc.id)]
+    assert order.index(fixed.id) < order.index(later.id)  # stays where it happened
+    again = svc.edit_note(container.uow(), r, inc.id, fixed.id, "", {"next_step": "close"})
+    assert again.version == 3  # the author can still edit after the admin did
+    from_oldest = svc.entry_history(container.uow(), inc.id, upd.id)
+    assert [v.version for v in from_oldest] == [3, 2, 1]
+    with pytest.raises(ValidationFailed):
+        svc.add_note(container.uow(), r, inc.id, "", "note", {"impact": "x"})

@@ -105,3 +105,15 @@ def test_people_page_creates_people_and_teams(ui):
     refused = responder.post("/people", data={"csrf_token": csrf2, "email": "x@example.com",
                                               "role": "admin"})
     assert refused.status_code == 403
+
+
+def test_sign_out_ends_the_session_even_for_a_copied_cookie(ui):
+    client, csrf = ui()
+    stolen = dict(client.cookies)
+    assert client.post("/logout", data={"csrf_token": csrf},
+                       follow_redirects=False).status_code == 303
+    from fastapi.testclient import TestClient
+
+    replay = TestClient(client.app, cookies=stolen)
+    r = replay.get("/incidents", follow_redirects=False)
+    assert r.status_code == 303 and "/login" in r.headers["location"]

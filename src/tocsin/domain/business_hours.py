@@ -209,7 +209,7 @@ def _parse_zone(value: Any, path: str) -> str:
         raise ConditionError(path, "required, an IANA time zone such as Europe/London")
     try:
         ZoneInfo(value.strip())
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConditionError(
             path, f"unknown time zone {value!r}; use an IANA name like Europe/London"
         ) from None

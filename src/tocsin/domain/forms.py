@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -198,8 +199,18 @@ def _attachment(f: FormField, raw: Any, refs: Refs, check: _Check) -> Any:
         return check.fail(f.key, "content_base64 is not valid base64")
     if len(content) > refs.max_attachment_bytes:
         return check.fail(f.key, f"larger than {refs.max_attachment_bytes} bytes")
-    ctype = str(raw.get("content_type") or "application/octet-stream")
-    return {"filename": raw["filename"][:200], "content_type": ctype, "content": content}
+    name = "".join(c for c in raw["filename"] if c.isprintable()).strip()[:200] or "attachment"
+    return {"filename": name, "content_type": safe_content_type(raw.get("content_type")),
+            "content": content}
+
+
+CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,50}/[a-z0-9][a-z0-9!#$&^_.+-]{0,40}$")
+
+
+def safe_content_type(value: Any) -> str:
+    """A plain type/subtype, or application/octet-stream for anything else."""
+    text = str(value or "").split(";")[0].strip().lower()
+    return text if CONTENT_TYPE.match(text) else "application/octet-stream"
 
 
 # ---- parsing form definitions from configuration data ----
@@ -211,8 +222,8 @@ def parse_form(spec: Any, path: str) -> FormDef:
     if unknown:
         raise ConditionError(path, f"unknown key(s): {', '.join(sorted(unknown))}")
     name = spec.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ConditionError(f"{path}.name", "required, a non-empty string")
+    if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", name):
+        raise ConditionError(f"{path}.name", "required: 1–100 letters, digits, '.', '_', '-'")
     kind = spec.get("kind", "incident")
     if kind not in KINDS:
         raise ConditionError(f"{path}.kind", f"must be one of {', '.join(KINDS)}")
@@ -250,6 +261,8 @@ def _parse_field(fs: Any, path: str, earlier: Mapping[str, FormField]) -> FormFi
         value = fs.get(bound)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ConditionError(f"{path}.{bound}", "must be a number")
+    if fs.get("min") is not None and fs.get("max") is not None and fs["min"] > fs["max"]:
+        raise ConditionError(f"{path}.max", "must not be below min")
     raw_show = fs.get("show_when") or {}
     if not isinstance(raw_show, Mapping):
         raise ConditionError(f"{path}.show_when", "a mapping of earlier field: value(s)")

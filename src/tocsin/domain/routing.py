@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -73,7 +74,10 @@ class RouteMatch:
     why: tuple[str, ...]
 
     def group_key(self, labels: Mapping[str, str]) -> str:
-        return ",".join(f'{k}="{labels.get(k, "")}"' for k in self.route.group_by) or "{}"
+        key = ",".join(f'{k}="{labels.get(k, "")}"' for k in self.route.group_by) or "{}"
+        if len(key) > 500:  # long label values: keep it readable-ish and bounded
+            key = key[:430] + "…sha256:" + hashlib.sha256(key.encode()).hexdigest()
+        return key
 
 
 @dataclass(frozen=True)
@@ -175,8 +179,8 @@ def parse_route(spec: Any, path: str, calendars: set[str] | None = None) -> Rout
     if unknown:
         raise ConditionError(path, f"unknown key(s): {', '.join(sorted(map(str, unknown)))}")
     name = spec.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ConditionError(f"{path}.name", "required, a non-empty string")
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 90:
+        raise ConditionError(f"{path}.name", "required, 1 to 90 characters")
     if "match" not in spec:
         raise ConditionError(f"{path}.match", "required: Tocsin has no silent catch-all route")
     matchers = parse_matchers(spec["match"], f"{path}.match")
@@ -226,8 +230,8 @@ def parse_actions(spec: Any, path: str) -> Actions:
 
 def _opt_str(spec: Mapping[str, Any], key: str, path: str) -> str | None:
     value = spec.get(key)
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ConditionError(f"{path}.{key}", "a non-empty string")
+    if value is not None and (not isinstance(value, str) or not 1 <= len(value.strip()) <= 100):
+        raise ConditionError(f"{path}.{key}", "a string of 1 to 100 characters")
     return value
 
 

@@ -103,8 +103,8 @@ def parse_rule(spec: Any, path: str) -> SeverityRule:
     if unknown:
         raise ConditionError(path, f"unknown key(s): {', '.join(sorted(unknown))}")
     name = spec.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ConditionError(f"{path}.name", "required, a non-empty string")
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
+        raise ConditionError(f"{path}.name", "required, 1 to 100 characters")
     sev = spec.get("severity")
     if sev not in SEVERITIES:
         raise ConditionError(f"{path}.severity", f"must be one of {', '.join(SEVERITIES)}")
@@ -152,6 +152,8 @@ def parse_level(spec: Any, path: str) -> SeverityLevel:
     upd = spec.get("update_every_minutes")
     if upd is not None and (not isinstance(upd, int) or isinstance(upd, bool) or upd <= 0):
         raise ConditionError(f"{path}.update_every_minutes", "a positive whole number or null")
+    if len(str(spec.get("name") or code)) > 50:
+        raise ConditionError(f"{path}.name", "at most 50 characters")
     return SeverityLevel(
         code, str(spec.get("name") or code), str(spec.get("description") or ""), ack, upd, cov
     )

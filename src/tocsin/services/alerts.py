@@ -45,8 +45,8 @@ def create_integration(uow: UnitOfWork, actor: Actor, name: str, type_: str, ser
                        options: dict[str, Any] | None, base_url: str) -> IntegrationView:
     actor.require("config:write")
     errors = []
-    if not name.strip():
-        errors.append(FieldError("name", "is required"))
+    if not 1 <= len(name.strip()) <= 100:
+        errors.append(FieldError("name", "1 to 100 characters"))
     if type_ not in PARSERS:
         errors.append(FieldError("type", f"must be one of {', '.join(sorted(PARSERS))}"))
     elif type_ in OPTION_VALIDATORS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..domain.auth import Actor
@@ -11,7 +12,17 @@ from ..store.uow import UnitOfWork
 from .common import actor_label, need_service, person_ref, service_view
 from .views import ServiceView, TeamView
 
-_UNSET = object()
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
+
+
+def name_problem(name: str) -> str | None:
+    """Service and team names appear in URLs and matchers: keep them plain."""
+    if not NAME.match(name):
+        return ("required: 1–100 letters, digits, spaces, '.', '_' or '-', starting with a "
+                "letter or digit")
+    if name.isdigit():
+        return "cannot be only digits (it would read as an id)"
+    return None
 
 
 @dataclass
@@ -26,9 +37,10 @@ class ServiceInput:
 
 def _check_service(uow: UnitOfWork, data: ServiceInput) -> tuple[int | None, int | None]:
     errors = []
-    name = data.name.strip()
-    if not name or len(name) > 100:
-        errors.append(FieldError("name", "required, at most 100 characters"))
+    name = (data.name or "").strip()
+    problem = name_problem(name)
+    if problem:
+        errors.append(FieldError("name", problem))
     if not 1 <= data.tier <= 4:
         errors.append(FieldError("tier", "must be 1 (most critical) to 4"))
     team_id = owner_id = None
@@ -113,8 +125,9 @@ def create_team(uow: UnitOfWork, actor: Actor, name: str, description: str = "",
                 member_emails: list[str] | None = None) -> TeamView:
     actor.require("config:write")
     with uow:
-        if not name.strip():
-            raise ValidationFailed([FieldError("name", "is required")], "invalid team")
+        problem = name_problem(name.strip())
+        if problem:
+            raise ValidationFailed([FieldError("name", problem)], "invalid team")
         if uow.teams.by_name(name.strip()):
             raise Conflict(f"a team named {name!r} exists already")
         team = uow.teams.add(Team(name=name.strip(), description=description))

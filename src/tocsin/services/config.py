@@ -17,6 +17,7 @@ from ..domain.severity import KINDS, SEVERITIES, parse_level, parse_rule, rule_t
 from ..store.models import Form, Service, SeverityLevelRow, Team
 from ..store.uow import UnitOfWork
 from . import alerting_config
+from .catalog import name_problem
 from .common import actor_label, level_view
 from .views import LevelView
 
@@ -168,6 +169,9 @@ def _check_team(spec: Any, path: str) -> str:
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
         raise ConditionError(f"{path}.name", "a team needs a name")
     _no_unknown(spec, path, {"name", "description", "members"})
+    problem = name_problem(spec["name"])
+    if problem:
+        raise ConditionError(f"{path}.name", problem)
     members = spec.get("members", [])
     if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
         raise ConditionError(f"{path}.members", "a list of email addresses")
@@ -178,6 +182,9 @@ def _check_service(spec: Any, path: str) -> str:
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
         raise ConditionError(f"{path}.name", "a service needs a name")
     _no_unknown(spec, path, {"name", "description", "tier", "tags", "team", "owner"})
+    problem = name_problem(spec["name"])
+    if problem:
+        raise ConditionError(f"{path}.name", problem)
     tier = spec.get("tier", 3)
     if not isinstance(tier, int) or isinstance(tier, bool) or not 1 <= tier <= 4:
         raise ConditionError(f"{path}.tier", "must be 1 (most critical) to 4")

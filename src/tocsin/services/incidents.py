@@ -20,6 +20,8 @@ from .presenters import entry_view, incident_view, summary_view
 from .views import AttachmentFile, EntryView, IncidentSummary, IncidentView
 
 NOTE_KINDS = ("note", "update")
+STRUCTURED = ("impact", "action", "next_step")
+MAX_TEXT = 20_000
 
 
 @dataclass
@@ -53,6 +55,8 @@ def declare(uow: UnitOfWork, actor: Actor, cmd: DeclareInput,
         title = (cmd.title or "").strip()
         if not title or len(title) > 200:
             errors.insert(0, FieldError("title", "required, at most 200 characters"))
+        if len(cmd.description or "") > MAX_TEXT:
+            errors.append(FieldError("description", f"at most {MAX_TEXT:,} characters"))
         if errors:
             raise ValidationFailed(errors, f"form {fdef.name!r} has invalid fields")
         uploads = {k: cleaned.pop(k) for k in list(cleaned) if fdef.field(k).type == "attachment"}
@@ -246,7 +250,10 @@ def _apply_change(uow: UnitOfWork, inc: Incident, key: str, value: Any) -> tuple
         before, inc.title = inc.title, _check_title(value)
         return before, inc.title
     if key == "description":
-        before, inc.description = inc.description, str(value or "").strip()
+        text = str(value or "").strip()
+        if len(text) > MAX_TEXT:
+            raise ValidationFailed([FieldError("description", f"at most {MAX_TEXT:,} characters")])
+        before, inc.description = inc.description, text
         return before, inc.description
     if key == "owner_email":
         old = uow.users.get(inc.owner_id) if inc.owner_id else None
@@ -281,8 +288,13 @@ def add_note(uow: UnitOfWork, actor: Actor, incident_id: int, text: str,
 def _note_body(text: str, kind: str, structured: dict[str, str] | None) -> dict[str, Any]:
     if kind not in NOTE_KINDS:
         raise ValidationFailed([FieldError("kind", f"must be one of {', '.join(NOTE_KINDS)}")])
-    parts = {k: (v or "").strip() for k, v in (structured or {}).items()
-             if k in ("impact", "action", "next_step")}
+    parts = {k: (v or "").strip() for k, v in (structured or {}).items() if k in STRUCTURED}
+    if kind == "note" and any(parts.values()):
+        raise ValidationFailed([FieldError("kind", "impact, action and next_step belong to a "
+                                           "status update: send kind \"update\"")])
+    if any(len(v) > 2000 for v in parts.values()):
+        raise ValidationFailed([FieldError("update", "impact, action and next step: at most "
+                                           "2,000 characters each")])
     text = (text or "").strip()
     if not text and not any(parts.values()):
         raise ValidationFailed([FieldError("text", "a note needs some text")], "empty note")
@@ -304,11 +316,17 @@ def edit_note(uow: UnitOfWork, actor: Actor, incident_id: int, entry_id: int, te
             raise Conflict("only notes and updates can be edited; other entries are facts")
         if uow.timeline.is_superseded(old.id):
             raise Conflict("that is not the latest version of this entry; reload")
-        if old.actor_id != actor.user_id and actor.role != "admin":
+        author_id = old.body.get("author_id", old.actor_id)
+        if author_id != actor.user_id and actor.role != "admin":
             raise Forbidden("only the author or an admin can edit a note")
-        body = {**_note_body(text, old.kind, structured), "edited_from": old.id}
+        kept = {k: old.body[k] for k in STRUCTURED if k in old.body}
+        merged = {**kept, **{k: v for k, v in (structured or {}).items() if v is not None}}
+        body = {**_note_body(text, old.kind, merged), "edited_from": old.id,
+                "edited_at": uow.clock.now().isoformat(), "author_id": author_id,
+                "author": old.body.get("author", old.actor_name)}
+        # The new version keeps the moment the note describes; the edit time is in the body.
         entry = uow.append_entry(actor_label(actor), TimelineEntry(
-            incident_id=inc.id, at=uow.clock.now(), actor_id=actor.user_id,
+            incident_id=inc.id, at=old.at, actor_id=actor.user_id,
             actor_name=actor.name, kind=old.kind, body=body, version=old.version + 1,
             supersedes_id=old.id))
         uow.session.flush()

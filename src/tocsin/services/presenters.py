@@ -74,5 +74,9 @@ def entry_text(kind: str, body: dict) -> str:
 
 
 def entry_view(e: TimelineEntry) -> EntryView:
-    return EntryView(e.id, e.at, e.actor_name, e.actor_id, e.kind, dict(e.body), e.version, e.supersedes_id,
-                     entry_text(e.kind, e.body))
+    """Notes show their author; a later version also says who edited it."""
+    author = e.body.get("author", e.actor_name) if e.version > 1 else e.actor_name
+    author_id = e.body.get("author_id", e.actor_id) if e.version > 1 else e.actor_id
+    return EntryView(e.id, e.at, author, author_id, e.kind, dict(e.body), e.version,
+                     e.supersedes_id, entry_text(e.kind, e.body),
+                     e.actor_name if e.version > 1 else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
@@ -11,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..domain.auth import ROLES, Actor
 from ..domain.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
-from ..store.models import ApiToken, User
+from ..store.models import ApiToken, User, WebSession
 from ..store.uow import UnitOfWork
 from .common import actor_label
 from .views import TokenCreated, UserView
@@ -26,17 +27,22 @@ def _user_view(u: User, teams: list[str] | None = None) -> UserView:
     return UserView(u.id, u.email, u.name, u.role, u.time_zone, u.phone, u.active, teams or [])
 
 
-def _check(email: str, password: str | None, role: str, time_zone: str) -> None:
+def _check(email: str, password: str | None, role: str, time_zone: str,
+           name: str | None = None, phone: str | None = None) -> None:
     errors = []
     if "@" not in email or len(email) > 320:
         errors.append(FieldError("email", "must be an email address"))
     if password is not None and len(password) < 8:
         errors.append(FieldError("password", "must be at least 8 characters"))
+    if name is not None and not 1 <= len(name.strip()) <= 200:
+        errors.append(FieldError("name", "1 to 200 characters"))
+    if phone is not None and len(phone) > 40:
+        errors.append(FieldError("phone", "at most 40 characters"))
     if role not in ROLES:
         errors.append(FieldError("role", f"must be one of {', '.join(ROLES)}"))
     try:
         ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         errors.append(FieldError("time_zone", f"unknown time zone {time_zone!r}"))
     if errors:
         raise ValidationFailed(errors, "invalid user")
@@ -47,7 +53,7 @@ def create_user(uow: UnitOfWork, actor: Actor, email: str, password: str | None,
                 phone: str | None = None) -> UserView:
     actor.require("users:admin")
     email = email.strip().lower()
-    _check(email, password, role, time_zone)
+    _check(email, password, role, time_zone, name, phone)
     with uow:
         if uow.users.by_email(email):
             raise Conflict(f"a user with email {email!r} exists already")
@@ -74,9 +80,32 @@ def authenticate(uow: UnitOfWork, email: str, password: str) -> Actor:
         return Actor(user.id, user.name, user.role, user.time_zone)
 
 
-def actor_for_user(uow: UnitOfWork, user_id: int) -> Actor | None:
+def start_session(uow: UnitOfWork, actor: Actor, max_age_seconds: int) -> str:
+    """Sign a person in: a random token for the cookie, its hash in the database."""
+    token = secrets.token_urlsafe(32)
     with uow:
-        user = uow.users.get(user_id)
+        now = uow.clock.now()
+        uow.web_sessions.add(WebSession(token_hash=_token_hash(token), user_id=actor.user_id,
+                                        created_at=now,
+                                        expires_at=now + timedelta(seconds=max_age_seconds)))
+        uow.commit()
+    return token
+
+
+def end_session(uow: UnitOfWork, token: str) -> None:
+    with uow:
+        row = uow.web_sessions.get(_token_hash(token))
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = uow.clock.now()
+            uow.commit()
+
+
+def actor_for_session(uow: UnitOfWork, token: str) -> Actor | None:
+    with uow:
+        row = uow.web_sessions.get(_token_hash(token))
+        if row is None or row.revoked_at is not None or row.expires_at <= uow.clock.now():
+            return None
+        user = uow.users.get(row.user_id)
         if user is None or not user.active:
             return None
         return Actor(user.id, user.name, user.role, user.time_zone)
@@ -94,8 +123,8 @@ def create_token(uow: UnitOfWork, actor: Actor, email: str, name: str) -> TokenC
             raise NotFound(f"no user {email!r}")
         if user.id != actor.user_id:
             actor.require("users:admin")
-        if not name.strip():
-            raise ValidationFailed([FieldError("name", "is required")], "invalid token")
+        if not 1 <= len(name.strip()) <= 100:
+            raise ValidationFailed([FieldError("name", "1 to 100 characters")], "invalid token")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = uow.tokens.add(ApiToken(user_id=user.id, name=name.strip(), prefix=token[:10],
                                       token_hash=_token_hash(token), created_at=uow.clock.now()))
@@ -158,8 +187,9 @@ def update_profile(uow: UnitOfWork, actor: Actor, time_zone: str | None = None,
         user = uow.users.get(actor.user_id or -1)
         if user is None:
             raise NotFound("only signed-in people have a profile")
+        _check(user.email, None, user.role, time_zone or user.time_zone, name or None,
+               phone)
         if time_zone is not None:
-            _check(user.email, None, user.role, time_zone)
             user.time_zone = time_zone
         if name:
             user.name = name.strip()

@@ -129,6 +129,7 @@ class EntryView:
     version: int
     supersedes_id: int | None
     text: str
+    edited_by: str | None = None
 
     @property
     def edited(self) -> bool:

@@ -28,7 +28,10 @@ from .models import (
     TeamMember,
     TimelineEntry,
     User,
+    WebSession,
 )
+
+MAX_ID = 2**53  # larger ids cannot exist; looking them up would overflow the driver
 
 
 class _Repo:
@@ -68,6 +71,14 @@ class TokenRepo(_Repo):
         return self.s.scalars(select(ApiToken).where(ApiToken.user_id == user_id)).all()
 
 
+class SessionRepo(_Repo):
+    def add(self, row: WebSession) -> None:
+        self.s.add(row)
+
+    def get(self, token_hash: str) -> WebSession | None:
+        return self.s.get(WebSession, token_hash)
+
+
 class TeamRepo(_Repo):
     def by_name(self, name: str) -> Team | None:
         return self.s.scalar(select(Team).where(Team.name == name))
@@ -104,12 +115,11 @@ class ServiceRepo(_Repo):
         return self.s.scalar(select(Service).where(Service.name == name))
 
     def resolve(self, ref: str | int) -> Service | None:
-        """A service by id (number) or by name."""
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        """A service by name, else by id (names are never all digits, so no ambiguity)."""
+        found = self.by_name(str(ref)) if isinstance(ref, str) else None
+        if found is None and str(ref).isdigit() and int(ref) <= MAX_ID:
             found = self.get(int(ref))
-            if found:
-                return found
-        return self.by_name(str(ref))
+        return found
 
     def list(self) -> Sequence[Service]:
         return self.s.scalars(select(Service).order_by(Service.name)).all()
@@ -187,7 +197,7 @@ class IncidentFilter:
 
 class IncidentRepo(_Repo):
     def get(self, incident_id: int) -> Incident | None:
-        return self.s.get(Incident, incident_id)
+        return self.s.get(Incident, incident_id) if 0 < incident_id <= MAX_ID else None
 
     def add(self, incident: Incident) -> Incident:
         self.s.add(incident)
@@ -284,7 +294,13 @@ class TimelineRepo(_Repo):
         return self.s.scalar(q) is not None
 
     def history(self, entry: TimelineEntry) -> list[TimelineEntry]:
-        """This entry and every earlier version of it, newest first."""
+        """Every version of this entry, newest first (from any version of it)."""
+        while True:
+            newer = self.s.scalar(select(TimelineEntry)
+                                  .where(TimelineEntry.supersedes_id == entry.id))
+            if newer is None:
+                break
+            entry = newer
         out = [entry]
         while out[-1].supersedes_id is not None:
             prev = self.get(out[-1].supersedes_id)

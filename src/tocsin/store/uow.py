@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Self
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain.audit import digest
-from ..domain.errors import Conflict
+from ..domain.errors import Conflict, FieldError, ValidationFailed
 from ..ports import Clock
 from .alerting_repos import (
     AlertRepo,
@@ -29,6 +29,7 @@ from .repositories import (
     FormRepo,
     IncidentRepo,
     ServiceRepo,
+    SessionRepo,
     SettingRepo,
     SeverityRepo,
     TeamRepo,
@@ -60,6 +61,7 @@ class UnitOfWork:
             self._lock = self._write_lock
         self.session = s = self._factory()
         self.users, self.tokens, self.teams = UserRepo(s), TokenRepo(s), TeamRepo(s)
+        self.web_sessions = SessionRepo(s)
         self.services, self.forms, self.severity = ServiceRepo(s), FormRepo(s), SeverityRepo(s)
         self.settings, self.incidents = SettingRepo(s), IncidentRepo(s)
         self.timeline, self.attachments, self.audit = TimelineRepo(s), AttachmentRepo(s), AuditRepo(s)
@@ -82,6 +84,9 @@ class UnitOfWork:
             raise Conflict("the record was changed by someone else; reload and retry") from exc
         if isinstance(exc, IntegrityError):
             raise Conflict(f"conflicts with existing data: {exc.orig}") from exc
+        if isinstance(exc, DataError):
+            raise ValidationFailed([FieldError("value", _first_line(exc.orig))],
+                                   "a value does not fit the database") from exc
 
     def record(self, actor: str, action: str, subject: str, data: dict) -> None:
         """Queue an audit record; it is chained in at commit."""
@@ -107,8 +112,15 @@ class UnitOfWork:
             raise Conflict("the record was changed by someone else; reload and retry") from exc
         except IntegrityError as exc:
             raise Conflict(f"conflicts with existing data: {exc.orig}") from exc
+        except DataError as exc:
+            raise ValidationFailed([FieldError("value", _first_line(exc.orig))],
+                                   "a value does not fit the database") from exc
         finally:
             self._events, self._entries = [], []
+
+
+def _first_line(orig: object) -> str:
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else "invalid value"
 
 
 def make_session_factory(engine) -> sessionmaker[Session]:  # noqa: ANN001

@@ -58,6 +58,18 @@ class NoteBody(Strict):
                                   ("next_step", self.next_step)) if v}
 
 
+class NoteEdit(Strict):
+    """A new version of a note or update; omitted update parts keep their old values."""
+
+    text: str = ""
+    impact: str | None = None
+    action: str | None = None
+    next_step: str | None = None
+
+    def structured(self) -> dict[str, str | None]:
+        return {"impact": self.impact, "action": self.action, "next_step": self.next_step}
+
+
 class EvaluateBody(Strict):
     service: str | int
     attributes: dict[str, Any] = Field(default_factory=dict)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from ..bootstrap import Container
 from ..domain.auth import Actor
@@ -49,10 +50,11 @@ class UiPermission:
         self.permission = permission
 
     async def __call__(self, request: Request) -> Actor:
-        uid = request.session.get("uid")
+        sid = request.session.get("sid")
         actor = None
-        if uid is not None:
-            actor = user_svc.actor_for_user(container(request).uow(read_only=True), uid)
+        if sid:
+            actor = await run_in_threadpool(user_svc.actor_for_session,
+                                            container(request).uow(read_only=True), sid)
         if actor is None:
             request.session.clear()
             raise LoginRequired(request.url.path)

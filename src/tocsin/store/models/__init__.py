@@ -2,7 +2,7 @@
 
 from .alerting import Alert, AlertGroup, DeadLetter, IntakeEvent, Integration, SilenceRow
 from .audit import AuditHead, AuditLog
-from .auth import ApiToken, User
+from .auth import ApiToken, User, WebSession
 from .base import Base
 from .config import Form, Setting, SeverityLevelRow, SeverityRuleRow
 from .incident import Attachment, Counter, Incident, IncidentService, TimelineEntry
@@ -12,5 +12,5 @@ __all__ = [
     "Alert", "AlertGroup", "DeadLetter", "IntakeEvent", "Integration", "SilenceRow",
     "ApiToken", "Attachment", "AuditHead", "AuditLog", "Base", "Counter", "Form", "Incident",
     "IncidentService", "Service", "Setting", "SeverityLevelRow", "SeverityRuleRow", "Team",
-    "TeamMember", "TimelineEntry", "User",
+    "TeamMember", "TimelineEntry", "User", "WebSession",
 ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Query, Request, Response
 
 from ...domain.auth import Actor
+from ...domain.forms import safe_content_type
 from ...services import incidents as svc
 from ...services.views import EntryView, IncidentView
 from ...store.repositories import IncidentFilter
@@ -14,6 +17,7 @@ from ..schemas import (
     IncidentCreate,
     IncidentPatch,
     NoteBody,
+    NoteEdit,
     Page,
     SeverityChange,
     TransitionBody,
@@ -87,7 +91,7 @@ def add_note(incident_id: Id, body: NoteBody, request: Request,
 
 
 @router.put("/{incident_id}/notes/{entry_id}", response_model=EntryView)
-def edit_note(incident_id: Id, entry_id: Id, body: NoteBody, request: Request,
+def edit_note(incident_id: Id, entry_id: Id, body: NoteEdit, request: Request,
               actor: Actor = api("incidents:write")) -> EntryView:
     return svc.edit_note(container(request).uow(), actor, incident_id, entry_id, body.text,
                          body.structured())
@@ -101,10 +105,12 @@ def attachment(incident_id: Id, attachment_id: Id, request: Request,
 
 
 def attachment_response(att) -> Response:  # noqa: ANN001
-    safe = att.filename.replace('"', "")
-    return Response(att.data, media_type=att.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{safe}"',
-        "X-Content-Type-Options": "nosniff"})
+    """Always a download (never rendered inline); the name is RFC 5987-encoded."""
+    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_"
+                         for c in att.filename) or "attachment"
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(att.filename)}"
+    return Response(att.data, media_type=safe_content_type(att.content_type), headers={
+        "Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"})
 
 
 def _transition(action: str):  # noqa: ANN202

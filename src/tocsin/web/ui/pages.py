@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -31,15 +33,22 @@ async def login(request: Request, email: str = Form(""), password: str = Form(""
     except Unauthorized as exc:
         return render(request, "login.html", None, status_code=401, next=_safe_next(next),
                       error=exc.message, email=email)
-    csrf = request.session.get("csrf")
-    request.session.clear()  # a new session on sign-in (no fixation)
-    request.session.update({"uid": actor.user_id, "csrf": csrf})
+    c = container(request)
+    sid = await run_in_threadpool(users.start_session, c.uow(), actor,
+                                  c.settings.session_max_age_seconds)
+    # A new server-side session on sign-in (no fixation); the form's CSRF token carries over.
+    csrf = request.session.get("csrf") or secrets.token_urlsafe(32)
+    request.session.clear()
+    request.session.update({"sid": sid, "csrf": csrf})
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     await check_csrf(request)
+    sid = request.session.get("sid")
+    if sid:
+        await run_in_threadpool(users.end_session, container(request).uow(), sid)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
