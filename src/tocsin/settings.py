@@ -14,7 +14,8 @@ class Settings(BaseSettings):
     var_dir: str = "./var"
     host: str = "127.0.0.1"
     port: int = 8080
-    base_url: str = "http://127.0.0.1:8080"
+    # The address people and senders use; empty means http://HOST:PORT.
+    base_url: str = ""
     # Where npm installed the front-end assets (htmx); empty means <project>/node_modules.
     assets_dir: str = ""
     # Secure cookies need HTTPS; off for the local default.
@@ -24,3 +25,7 @@ class Settings(BaseSettings):
     intake_max_bytes: int = 1024 * 1024
     # Run the engine (triage, timers) inside `tocsin serve`; tests drive it by hand.
     engine: bool = True
+
+    @property
+    def public_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -198,7 +198,7 @@ def demo_seed(if_empty: Annotated[bool, typer.Option(help="Only into an empty da
 
 def _print_login(settings: Settings, email: str, password: str) -> None:
     typer.echo("")
-    typer.echo(f"  Tocsin demo: sign in at {settings.base_url}/login")
+    typer.echo(f"  Tocsin demo: sign in at {settings.public_url}/login")
     typer.echo(f"    email:    {email}")
     typer.echo(f"    password: {password}")
     typer.echo("")

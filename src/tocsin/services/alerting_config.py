@@ -41,3 +41,10 @@ def load(uow: UnitOfWork) -> AlertingConfig:
     get = uow.settings.get
     return parse_all(get("calendars", []), get("routes", []), get("inhibit_rules", []),
                      get("alerting", {}))
+
+
+def load_names(uow: UnitOfWork) -> list[str]:
+    """Calendar names, for snooze pickers."""
+    with uow:
+        return [c.get("name") for c in uow.settings.get("calendars", []) or []
+                if isinstance(c, dict)]

@@ -11,7 +11,7 @@ import yaml
 from ..domain.audit import digest
 from ..domain.auth import Actor
 from ..domain.conditions import ConditionError
-from ..domain.errors import DomainError, NotFound
+from ..domain.errors import Conflict, DomainError, NotFound
 from ..domain.forms import form_to_spec, parse_form
 from ..domain.severity import KINDS, SEVERITIES, parse_level, parse_rule, rule_to_spec
 from ..store.models import Form, Service, SeverityLevelRow, Team
@@ -406,6 +406,8 @@ def delete_form(uow: UnitOfWork, actor: Actor, name: str) -> None:
         row = uow.forms.by_name(name)
         if row is None:
             raise NotFound(f"no form {name!r}")
+        if name == "default":
+            raise Conflict("the default form is every service's fallback; edit it instead")
         uow.forms.delete(row)
         uow.record(actor_label(actor), "form.delete", f"form:{row.id}", {"name": name})
         uow.commit()

@@ -179,8 +179,8 @@ def _apply_transition(uow: UnitOfWork, actor: Actor, inc: Incident, action: str,
              "resolve": "resolved_at", "close": "closed_at"}.get(action)
     if stamp and getattr(inc, stamp) is None:
         setattr(inc, stamp, now)
-    if action == "reopen":
-        inc.resolved_at = inc.closed_at = None
+    if action == "reopen":  # a new response cycle: the old stamps stay on the timeline
+        inc.acknowledged_at = inc.mitigated_at = inc.resolved_at = inc.closed_at = None
     if after in (lifecycle.Status.RESOLVED, lifecycle.Status.CLOSED):
         for group in uow.groups.for_incident(inc.id):
             group.status = "closed"  # the next alert of this kind opens a new incident

@@ -32,7 +32,7 @@ def incident_view(uow: UnitOfWork, inc: Incident) -> IncidentView:
         acknowledged_at=inc.acknowledged_at, mitigated_at=inc.mitigated_at,
         resolved_at=inc.resolved_at, closed_at=inc.closed_at,
         allowed_actions=lifecycle.allowed_actions(inc.status),
-        targets=_targets(uow, inc), version=inc.version)
+        targets=_targets(uow, inc), version=inc.version, snoozed_until=inc.snoozed_until)
 
 
 def _targets(uow: UnitOfWork, inc: Incident) -> Targets | None:

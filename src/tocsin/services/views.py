@@ -116,6 +116,7 @@ class IncidentView:
     allowed_actions: list[str]
     targets: Targets | None
     version: int
+    snoozed_until: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from .api import users as api_users
 from .intake import IntakeApp, is_intake
 from .templating import make_templates
 from .timing import ServerTiming
+from .ui import alerts as ui_alerts
 from .ui import config as ui_config
 from .ui import incidents as ui_incidents
 from .ui import pages as ui_pages
@@ -64,7 +65,7 @@ def create_app(container: Container) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     for router in (api_incidents.router, api_catalog.router, api_users.router, api_alerts.router,
-                   ui_pages.router, ui_incidents.router, ui_config.router):
+                   ui_pages.router, ui_incidents.router, ui_config.router, ui_alerts.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     vendor = _assets_dir(container)

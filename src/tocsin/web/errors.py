@@ -104,7 +104,25 @@ def install(app: FastAPI) -> None:
 
 def _ui_error(request: Request, exc: DomainError) -> Response:
     status = next((s for t, s, _ in STATUS if isinstance(exc, t)), 400)
+    back = _back(request)
+    if request.method == "POST" and back and not request.headers.get("HX-Request"):
+        # A form that failed: back to the page it came from, with the reason on top.
+        if isinstance(exc, ValidationFailed) and exc.errors:
+            message = "; ".join(f"{e.field.replace('_', ' ')}: {e.message}" for e in exc.errors)
+        else:
+            message = exc.message
+        request.session["flash"] = {"kind": "error", "message": message}
+        return RedirectResponse(back, status_code=303)
     return _ui_page(request, status, exc.message)
+
+
+def _back(request: Request) -> str | None:
+    """The referring page when it is one of ours (never an open redirect)."""
+    ref = request.headers.get("referer", "")
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    if not ref.startswith(origin + "/"):
+        return None
+    return ref[len(origin):]
 
 
 def _ui_page(request: Request, status: int, message: str) -> Response:
@@ -113,9 +131,10 @@ def _ui_page(request: Request, status: int, message: str) -> Response:
         return HTMLResponse(html, status_code=200, headers={"HX-Retarget": "#flash",
                                                             "HX-Reswap": "innerHTML"})
     templates = request.app.state.templates
+    actor = getattr(request.state, "actor", None)
     return templates.TemplateResponse(request, "error.html", {
         "status": status, "title": TITLES.get(status, "Error"), "message": message,
-        "actor": getattr(request.state, "actor", None)}, status_code=status)
+        "actor": actor, "tz": actor.time_zone if actor else "UTC"}, status_code=status)
 
 
 def _escape(s: str) -> str:

@@ -51,13 +51,13 @@ def create_integration(body: IntegrationCreate, request: Request,
                        actor: Actor = api("config:write")) -> svc.IntegrationView:
     c = container(request)
     return svc.create_integration(c.uow(), actor, body.name, body.type, body.service,
-                                  body.options, c.settings.base_url)
+                                  body.options, c.settings.public_url)
 
 
 @router.get("/integrations", response_model=Page)
 def list_integrations(request: Request, _: Actor = api("config:write")) -> Page:
     c = container(request)
-    items = svc.list_integrations(c.uow(read_only=True), c.settings.base_url)
+    items = svc.list_integrations(c.uow(read_only=True), c.settings.public_url)
     return Page(items=items, total=len(items))
 
 

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from ...domain.auth import Actor
+from ...domain.errors import NotFound
 from ...services import config
-from ...services.config import ConfigInvalid
+from ...services.config import ConfigInvalid, ConfigProblem
 from ..security import container, ui
 from .common import render
 
@@ -35,9 +36,21 @@ def export(request: Request, _: Actor = ui("read")) -> Response:
         "Content-Disposition": 'attachment; filename="tocsin-config.yaml"'})
 
 
+EDITABLE = ("severity_levels", "severity_rules", "severity_fallback", "forms", "calendars",
+            "routes", "inhibit_rules", "alerting")
+
+
+def _section_key(section: str) -> str:
+    key = "forms" if section.startswith("form:") else section
+    if key not in EDITABLE:
+        raise NotFound(f"no configuration section {section!r}")
+    return key
+
+
 @router.get("/edit")
 def edit_page(request: Request, section: str = "severity_rules",
               actor: Actor = ui("config:write")) -> Response:
+    _section_key(section)
     data = config.export_data(container(request).uow(read_only=True))
     if section.startswith("form:"):
         name = section[5:]
@@ -51,9 +64,21 @@ def edit_page(request: Request, section: str = "severity_rules",
 @router.post("/edit")
 def save(request: Request, section: str = Form(...), text: str = Form(...),
          actor: Actor = ui("config:write")) -> Response:
+    key = _section_key(section)
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError:
+        loaded = None  # apply_text reports the line
+    if isinstance(loaded, dict) and set(loaded) - {key}:
+        others = ", ".join(sorted(set(loaded) - {key}))
+        return render(request, "config/edit.html", actor, status_code=422, section=section,
+                      text=text, problems=[ConfigProblem(f"({section})", others, None,
+                                                         f"this editor only saves {key}")])
     try:
         config.apply_text(container(request).uow(), actor, text, f"({section})")
     except ConfigInvalid as exc:
         return render(request, "config/edit.html", actor, status_code=422, section=section,
                       text=text, problems=exc.problems)
-    return RedirectResponse("/config", status_code=303)
+    request.session["flash"] = {"kind": "ok", "message": f"Saved {key.replace('_', ' ')}."}
+    return RedirectResponse("/routes" if key in ("routes", "inhibit_rules", "calendars")
+                            else "/config", status_code=303)

@@ -13,8 +13,10 @@ from starlette.datastructures import UploadFile
 
 from ...domain.auth import Actor
 from ...domain.errors import DomainError, ValidationFailed
-from ...services import catalog, classify, config, users
+from ...services import alerting_config, catalog, classify, config, users
+from ...services import alerts as alert_svc
 from ...services import incidents as svc
+from ...store.alerting_repos import AlertFilter
 from ...store.repositories import IncidentFilter
 from ..api.incidents import attachment_response
 from ..schemas import Id
@@ -130,9 +132,18 @@ def show(incident_id: Id, request: Request, actor: Actor = ui("read")) -> Respon
     c = container(request)
     view = svc.get(c.uow(read_only=True), incident_id)
     entries = svc.timeline(c.uow(read_only=True), incident_id)
+    related, _ = alert_svc.list_alerts(c.uow(read_only=True),
+                                       AlertFilter(incident_id=incident_id, limit=100))
     return render(request, "incidents/show.html", actor, inc=view, entries=entries,
+                  alerts=related, calendars=alerting_config.load_names(c.uow(read_only=True)),
                   people=users.list_users(c.uow(read_only=True)),
                   services=catalog.list_services(c.uow(read_only=True)))
+
+
+@router.get("/{incident_id}/summary")
+def summary_partial(incident_id: Id, request: Request, actor: Actor = ui("read")) -> Response:
+    view = svc.get(container(request).uow(read_only=True), incident_id)
+    return render(request, "incidents/_summary.html", actor, inc=view)
 
 
 @router.get("/{incident_id}/timeline")

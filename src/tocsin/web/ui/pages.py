@@ -68,13 +68,14 @@ def profile(request: Request, actor: Actor = ui("read")) -> Response:
     me = users.get_user(c.uow(read_only=True), actor.user_id)
     tokens = users.list_tokens(c.uow(read_only=True), actor)
     return render(request, "profile.html", actor, me=me, tokens=tokens, zones=TIME_ZONES,
-                  new_token=None)
+                  new_token=request.session.pop("new_token", None))
 
 
 @router.post("/profile")
 def save_profile(request: Request, time_zone: str = Form(...), name: str = Form(""),
                  phone: str = Form(""), actor: Actor = ui("read")) -> Response:
     users.update_profile(container(request).uow(), actor, time_zone, name, phone)
+    request.session["flash"] = {"kind": "ok", "message": "Profile saved."}
     return RedirectResponse("/profile", status_code=303)
 
 
@@ -83,9 +84,9 @@ def new_token(request: Request, name: str = Form(""), actor: Actor = ui("read"))
     c = container(request)
     me = users.get_user(c.uow(read_only=True), actor.user_id)
     created = users.create_token(c.uow(), actor, me.email, name)
-    tokens = users.list_tokens(c.uow(read_only=True), actor)
-    return render(request, "profile.html", actor, me=me, tokens=tokens, zones=TIME_ZONES,
-                  new_token=created)
+    # Shown once, on the next page; a reload cannot create a second token.
+    request.session["new_token"] = {"name": created.name, "token": created.token}
+    return RedirectResponse("/profile", status_code=303)
 
 
 @router.post("/profile/tokens/{token_id}/revoke")
@@ -108,20 +109,14 @@ def save_service(request: Request, name: str = Form(""), description: str = Form
                  original: str = Form(""), actor: Actor = ui("config:write")) -> Response:
     c = container(request)
     tag_list = [t.strip() for t in tags.split(",") if t.strip()]
-    try:
-        if original:
-            catalog.update_service(c.uow(), actor, original, {
-                "name": name, "description": description, "tier": tier, "tags": tag_list,
-                "team": team or None})
-        else:
-            catalog.create_service(c.uow(), actor, catalog.ServiceInput(
-                name, description, tier, tag_list, team or None))
-    except DomainError as exc:
-        return render(request, "services.html", actor, status_code=422,
-                      services=catalog.list_services(c.uow(read_only=True)),
-                      teams=catalog.list_teams(c.uow(read_only=True)), error=exc.message,
-                      values={"name": name, "description": description, "tier": tier,
-                              "tags": tags, "team": team, "original": original})
+    if original:
+        catalog.update_service(c.uow(), actor, original, {
+            "name": name, "description": description, "tier": tier, "tags": tag_list,
+            "team": team or None})
+    else:
+        catalog.create_service(c.uow(), actor, catalog.ServiceInput(
+            name, description, tier, tag_list, team or None))
+    request.session["flash"] = {"kind": "ok", "message": f"Service {name} saved."}
     return RedirectResponse("/services", status_code=303)
 
 
