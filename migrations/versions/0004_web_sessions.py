@@ -12,7 +12,6 @@ from alembic import op
 
 import tocsin.store.models.base
 
-
 revision = '0004'
 down_revision = '0003'
 branch_labels = None
