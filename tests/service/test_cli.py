@@ -96,3 +96,30 @@ def test_demo_seed_prints_login_and_is_idempotent(env):
     listing = run("incidents", "list")
     for sev in ("P1", "P2", "P3", "P4"):
         assert f"\t{sev}\t" in listing.output
+
+
+def test_route_test_integrations_silences_and_alerts(env):
+    run("config", "apply", str(DEFAULT_CONFIG))
+    svc = env / "svc.yaml"
+    svc.write_text("services:\n  - {name: api, tier: 1}\n")
+    run("config", "apply", str(svc))
+    r = run("route", "test", "--labels", "env=production,severity=critical", "--service", "api",
+            "--severity", "critical")
+    assert r.exit_code == 0 and "matched: production-outage" in r.output
+    assert "security-breach" not in r.output.split("matched:")[1]
+    miss = run("route", "test", "-l", "env=dev", "--service", "api")
+    assert miss.exit_code == 1 and "no route matched" in miss.output
+    bad = run("route", "test", "-l", "nonsense")
+    assert bad.exit_code == 2
+    made = run("integrations", "create", "--name", "prom", "--type", "alertmanager",
+               "--service", "api")
+    assert made.exit_code == 0 and "/intake/" in made.output
+    wrong = run("integrations", "create", "--name", "x", "--type", "nagios", "--service", "api")
+    assert wrong.exit_code == 3 and "type" in wrong.output
+    sil = run("silences", "create", "--matcher", 'instance="db1"', "--comment", "drill")
+    assert sil.exit_code == 0 and 'instance="db1"' in sil.output
+    assert "active" in run("silences", "list").output
+    assert run("silences", "expire", "1").exit_code == 0
+    assert run("silences", "expire", "1").exit_code == 5
+    assert run("alerts", "list").output.strip().endswith("0 alert(s)")
+    assert run("engine", "run", "--once").exit_code == 0

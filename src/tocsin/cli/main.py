@@ -14,6 +14,14 @@ from ..domain.auth import cli_actor
 from ..domain.errors import DomainError, ValidationFailed
 from ..services import audit, config, demo, users
 from ..settings import Settings
+from .alerting import (
+    alerts_app,
+    dead_app,
+    engine_app,
+    integrations_app,
+    route_app,
+    silences_app,
+)
 from .incidents import incidents_app
 
 app = typer.Typer(help="Tocsin incident response.", no_args_is_help=True,
@@ -25,7 +33,9 @@ config_app = typer.Typer(help="Configuration as YAML: check, apply, export.",
                          no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
-for sub, name in ((db_app, "db"), (users_app, "users"), (tokens_app, "tokens"),
+for sub, name in ((route_app, "route"), (integrations_app, "integrations"),
+                  (silences_app, "silences"), (alerts_app, "alerts"), (dead_app, "dead-letters"),
+                  (engine_app, "engine"), (db_app, "db"), (users_app, "users"), (tokens_app, "tokens"),
                   (config_app, "config"), (audit_app, "audit"), (demo_app, "demo"),
                   (incidents_app, "incidents")):
     app.add_typer(sub, name=name)
@@ -39,7 +49,10 @@ def container() -> Container:
 
 
 def fail(exc: DomainError) -> None:
-    typer.echo(f"error: {exc.message}", err=True)
+    detailed = isinstance(exc, ValidationFailed | config.ConfigInvalid)
+    headline = exc.summary if isinstance(exc, ValidationFailed) else (
+        "invalid configuration" if detailed else exc.message)
+    typer.echo(f"error: {headline}", err=True)
     if isinstance(exc, ValidationFailed):
         for e in exc.errors:
             typer.echo(f"  {e.field}: {e.message}", err=True)
@@ -151,9 +164,12 @@ def config_export(output: Annotated[Path | None, typer.Option("--output", "-o")]
 
 def _read(file: Path) -> str:
     try:
-        return file.read_text()
+        return file.read_text(encoding="utf-8")
     except OSError as exc:
         typer.echo(f"error: cannot read {file}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from exc
+    except UnicodeDecodeError as exc:
+        typer.echo(f"error: {file} is not UTF-8 text (byte {exc.start})", err=True)
         raise typer.Exit(2) from exc
 
 
