@@ -253,3 +253,21 @@ def test_route_test_explains(world, container):
     assert any(line.startswith("security-breach: no") for line in result["trace"]) is False
     none = alerts.test_route(container.uow(), {"env": "dev"}, "checkout")
     assert none["matched"] == [] and "no route matched" in none["reason"]
+
+
+def test_sns_subscription_confirmation_is_a_notice_for_a_person(world, container):
+    cw = alerts.create_integration(container.uow(), ADMIN, "aws", "cloudwatch", "checkout", {},
+                                   "http://t")
+    body = (PAYLOADS / "aws-cloudwatch-sns" / "alerta_sns_subscription_confirmation.json")
+    r = world["client"].post(f"/intake/{cw.key}", content=body.read_bytes(),
+                             headers={"content-type": "text/plain; charset=UTF-8"})
+    assert r.status_code == 202 and r.json()["alerts"] == 0
+    world["engine"].drain()
+    [notice] = alerts.integration_notices(container.uow())
+    assert notice["kind"] == "sns_subscription_confirmation"
+    assert notice["data"]["SubscribeURL"].startswith("https://sns.")
+    assert all_alerts(container) == []
+    alarm = PAYLOADS / "aws-cloudwatch-sns" / "alerta_sns_notification_cloudwatch_alarm.json"
+    r = world["client"].post(f"/intake/{cw.key}", content=alarm.read_bytes(),
+                             headers={"content-type": "text/plain; charset=UTF-8"})
+    assert r.status_code == 202 and r.json()["alerts"] == 1

@@ -66,6 +66,19 @@ def create_integration(uow: UnitOfWork, actor: Actor, name: str, type_: str, ser
         return view
 
 
+def integration_notices(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Recent requests that were not alerts, e.g. SNS subscriptions waiting for a person to
+    confirm them (Tocsin does not fetch URLs a payload names)."""
+    with uow:
+        out = []
+        for n in uow.integrations.notices():
+            integ = uow.integrations.get(n.integration_id)
+            out.append({"id": n.id, "integration": integ.name if integ else None,
+                        "received_at": n.received_at, "kind": n.kind, "message": n.message,
+                        "data": dict(n.data)})
+        return out
+
+
 def list_integrations(uow: UnitOfWork, base_url: str) -> list[IntegrationView]:
     with uow:
         return [_integration_view(uow, r, base_url) for r in uow.integrations.list()]

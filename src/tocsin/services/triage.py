@@ -11,7 +11,7 @@ from ..domain import business_hours, inhibition, routing, silence
 from ..domain.auth import Actor
 from ..domain.matchers import parse_matchers
 from ..store.alerting_repos import try_processor_lock
-from ..store.models import Alert, IntakeEvent, Service
+from ..store.models import Alert, IntakeEvent, IntegrationNotice, Service
 from ..store.uow import UnitOfWork
 from . import alert_actions as act
 from . import alerting_config
@@ -87,6 +87,11 @@ def _process_event(uow: UnitOfWork, ctx: Context, ev: IntakeEvent) -> None:
         alert, what = apply_event(uow, ctx, integ, ev, data)
         outcomes.append({"dedup_key": data["dedup_key"], "alert_id": alert.id if alert else None,
                          "outcome": what})
+    for notice in (ev.result or {}).get("notices", []):
+        uow.session.add(IntegrationNotice(
+            integration_id=ev.integration_id, received_at=ev.received_at,
+            kind=str(notice.get("kind", ""))[:60], message=str(notice.get("message", "")),
+            data=dict(notice.get("data") or {})))
     ev.processed_at, ev.result = ctx.now, {**(ev.result or {}), "alerts": outcomes}
 
 

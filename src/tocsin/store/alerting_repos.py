@@ -9,7 +9,15 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, text
 
-from .models import Alert, AlertGroup, DeadLetter, IntakeEvent, Integration, SilenceRow
+from .models import (
+    Alert,
+    AlertGroup,
+    DeadLetter,
+    IntakeEvent,
+    Integration,
+    IntegrationNotice,
+    SilenceRow,
+)
 from .repositories import _Repo
 
 
@@ -30,6 +38,11 @@ class IntegrationRepo(_Repo):
         self.s.add(row)
         self.s.flush()
         return row
+
+
+    def notices(self, limit: int = 20) -> Sequence[IntegrationNotice]:
+        q = select(IntegrationNotice).order_by(IntegrationNotice.id.desc()).limit(limit)
+        return self.s.scalars(q).all()
 
 
 class IntakeRepo(_Repo):

@@ -1,6 +1,14 @@
 """All tables; importing this module registers them on Base.metadata."""
 
-from .alerting import Alert, AlertGroup, DeadLetter, IntakeEvent, Integration, SilenceRow
+from .alerting import (
+    Alert,
+    AlertGroup,
+    DeadLetter,
+    IntakeEvent,
+    Integration,
+    IntegrationNotice,
+    SilenceRow,
+)
 from .audit import AuditHead, AuditLog
 from .auth import ApiToken, User, WebSession
 from .base import Base
@@ -9,7 +17,7 @@ from .incident import Attachment, Counter, Incident, IncidentService, TimelineEn
 from .org import Service, Team, TeamMember
 
 __all__ = [
-    "Alert", "AlertGroup", "DeadLetter", "IntakeEvent", "Integration", "SilenceRow",
+    "Alert", "AlertGroup", "DeadLetter", "IntakeEvent", "Integration", "IntegrationNotice", "SilenceRow",
     "ApiToken", "Attachment", "AuditHead", "AuditLog", "Base", "Counter", "Form", "Incident",
     "IncidentService", "Service", "Setting", "SeverityLevelRow", "SeverityRuleRow", "Team",
     "TeamMember", "TimelineEntry", "User", "WebSession",

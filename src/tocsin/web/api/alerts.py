@@ -61,6 +61,12 @@ def list_integrations(request: Request, _: Actor = api("config:write")) -> Page:
     return Page(items=items, total=len(items))
 
 
+@router.get("/integration-notices")
+def integration_notices(request: Request, _: Actor = api("config:write")) -> dict[str, Any]:
+    items = svc.integration_notices(container(request).uow(read_only=True))
+    return {"items": items, "total": len(items)}
+
+
 @router.get("/integration-types")
 def integration_types(_: Actor = api("read")) -> dict[str, str]:
     return intake.describe_types()

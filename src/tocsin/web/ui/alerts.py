@@ -148,6 +148,7 @@ def integrations(request: Request, actor: Actor = ui("config:write")) -> Respons
     return render(request, "alerts/integrations.html", actor,
                   items=svc.list_integrations(c.uow(read_only=True), c.settings.public_url),
                   types=intake.describe_types(),
+                  notices=svc.integration_notices(c.uow(read_only=True)),
                   services=catalog.list_services(c.uow(read_only=True)))
 
 
