@@ -1,5 +1,5 @@
 # The two Quick start commands. Everything else is in scripts/ and the `tocsin` CLI.
-.PHONY: run test lint bench setup
+.PHONY: run test lint bench bench-intake setup
 
 setup:
 	scripts/setup.sh --dev
@@ -15,3 +15,6 @@ lint: setup
 
 bench: setup
 	.venv/bin/python bench/api.py
+
+bench-intake: setup
+	.venv/bin/python bench/intake.py

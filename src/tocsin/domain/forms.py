@@ -101,7 +101,8 @@ def check(form: FormDef, data: Mapping[str, Any], refs: Refs,
         empty = raw is None or raw == "" or raw == []
         if not is_visible(f, cleaned):
             if not empty and not (f.type == "boolean" and _falsy(raw)):
-                conds = ", ".join(f"{k} in {list(v)}" for k, v in f.show_when)
+                conds = " and ".join(f"{k} is {' or '.join(_word(x) for x in v)}"
+                                     for k, v in f.show_when)
                 check.fail(f.key, f"only applies when {conds}")
             continue
         if empty:
@@ -114,6 +115,10 @@ def check(form: FormDef, data: Mapping[str, Any], refs: Refs,
         if value is not None:
             cleaned[f.key] = value
     return cleaned, check.errors
+
+
+def _word(value: Any) -> str:
+    return ("yes" if value else "no") if isinstance(value, bool) else str(value)
 
 
 def _falsy(raw: Any) -> bool:

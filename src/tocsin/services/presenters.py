@@ -59,7 +59,8 @@ def entry_text(kind: str, body: dict) -> str:
         case "severity_changed":
             return f"Severity {body.get('from')} → {body.get('to')}: {body.get('reason')}"
         case "field_changed":
-            return f"{str(body.get('field')).capitalize()}: {body.get('from')!r} → {body.get('to')!r}"
+            before, after = _show(body.get("from")), _show(body.get("to"))
+            return f"{str(body.get('field')).capitalize()}: {before} → {after}"
         case "alert_attached":
             return (f"Alert attached ({body.get('source')}, {body.get('severity') or 'no severity'}"
                     f", route {body.get('route')}): {body.get('summary')}")
@@ -71,6 +72,15 @@ def entry_text(kind: str, body: dict) -> str:
                      if body.get(k)]
             return " · ".join(parts + ([body["text"]] if body.get("text") else []))
     return str(body.get("text", ""))
+
+
+def _show(value: object) -> str:
+    if value is None or value == "" or value == []:
+        return "nobody" if value is None else "(empty)"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    text = str(value)
+    return f"“{text[:200]}…”" if len(text) > 200 else f"“{text}”"
 
 
 def entry_view(e: TimelineEntry) -> EntryView:

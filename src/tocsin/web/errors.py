@@ -79,8 +79,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body",
-                   "message": e["msg"]} for e in exc.errors()]
+        errors = [_field_error(e) for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, f"invalid request: {detail}", "validation-failed", errors=errors)
 
@@ -100,6 +99,18 @@ def install(app: FastAPI) -> None:
     async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "an unexpected error occurred; it has been logged")
+
+
+def _field_error(e: dict[str, Any]) -> dict[str, str]:
+    """A pydantic error as {field, message}, without pydantic's internal path parts."""
+    if e.get("type") == "json_invalid":
+        where = e["loc"][-1] if len(e.get("loc", ())) > 1 else "?"
+        reason = (e.get("ctx") or {}).get("error", "invalid JSON")
+        return {"field": "body", "message": f"malformed JSON at character {where}: {reason}"}
+    parts = [str(p) for p in e["loc"] if p != "body"]
+    # union members show up as extra path parts (e.g. service.str, service.int)
+    parts = [p for p in parts if p not in ("str", "int", "float", "bool", "list", "dict")]
+    return {"field": ".".join(parts) or "body", "message": e["msg"]}
 
 
 def _ui_error(request: Request, exc: DomainError) -> Response:

@@ -7,7 +7,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 
 from ...domain.auth import Actor
+from ...domain.errors import FieldError, ValidationFailed
 from ...domain.forms import safe_content_type
+from ...domain.incident import Status
+from ...domain.severity import KINDS, SEVERITIES
 from ...services import incidents as svc
 from ...services.views import EntryView, IncidentView
 from ...store.repositories import IncidentFilter
@@ -44,10 +47,20 @@ def list_incidents(request: Request, status: str | None = None, severity: str | 
                    service: int | None = Query(None, ge=1, le=MAX_ID), kind: str | None = None,
                    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000),
                    _: Actor = api("read")) -> Page:
+    _check_filter("status", status, [s.value for s in Status])
+    _check_filter("severity", severity, list(SEVERITIES))
+    _check_filter("kind", kind, list(KINDS))
     items, total = svc.list_incidents(container(request).uow(read_only=True), IncidentFilter(
         status=status, severity=severity, service_id=service, kind=kind, limit=limit,
         offset=offset))
     return Page(items=items, total=total)
+
+
+def _check_filter(name: str, value: str | None, allowed: list[str]) -> None:
+    bad = [v for v in (value or "").split(",") if value and v not in allowed]
+    if bad:
+        raise ValidationFailed([FieldError(name, f"{', '.join(bad)} is not one of "
+                                                 f"{', '.join(allowed)}")], "invalid filter")
 
 
 @router.get("/{incident_id}", response_model=IncidentView)

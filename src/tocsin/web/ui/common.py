@@ -10,7 +10,11 @@ from fastapi.responses import HTMLResponse
 
 from ...domain.auth import Actor
 
-TIME_ZONES = sorted(available_timezones())
+# Canonical Area/City zones (and UTC); legacy aliases like US/Eastern or Etc/GMT+5 only
+# lengthen the list people scroll through.
+LEGACY = ("Etc/", "SystemV/", "US/", "Canada/", "Brazil/", "Mexico/", "Chile/")
+TIME_ZONES = ["UTC"] + sorted(z for z in available_timezones()
+                              if "/" in z and not z.startswith(LEGACY))
 
 
 def render(request: Request, template: str, actor: Actor | None, status_code: int = 200,

@@ -63,7 +63,10 @@ def new_page(request: Request, service: str | None = None, form: str | None = No
 def new_fields(request: Request, service: str, form: str | None = None,
                actor: Actor = ui("incidents:write")) -> Response:
     ctx = _form_context(request, service, form)
-    return render(request, "incidents/_fields.html", actor, values={}, errors={}, **ctx)
+    q = request.query_params
+    values: dict[str, Any] = {k[len(PREFIX):]: (q.getlist(k) if len(q.getlist(k)) > 1 else q[k])
+                              for k in q if k.startswith(PREFIX)}  # answers survive the switch
+    return render(request, "incidents/_fields.html", actor, values=values, errors={}, **ctx)
 
 
 async def _attributes(request: Request, form_name: str | None) -> dict[str, Any]:
@@ -96,6 +99,8 @@ async def preview(request: Request, actor: Actor = ui("incidents:write")) -> Res
     data = await request.form()
     service = str(data.get("service") or "")
     result, error = None, None
+    if not any(k.startswith(PREFIX) and v for k, v in data.multi_items()):
+        return render(request, "incidents/_preview.html", actor, result=None, error=None)
     try:
         attrs = await _attributes(request, str(data.get("form") or "") or None)
         uow = container(request).uow(read_only=True)
@@ -123,7 +128,8 @@ async def declare(request: Request, actor: Actor = ui("incidents:write")) -> Res
         values = {**{k: v for k, v in attrs.items() if not isinstance(v, dict)},
                   "title": title, "description": data.get("description") or ""}
         return render(request, "incidents/new.html", actor, status_code=422, values=values,
-                      errors=errors, summary=exc.message, **ctx)
+                      errors=errors, summary="Some answers need a fix: see the fields marked "
+                                             "below.", **ctx)
     return RedirectResponse(f"/incidents/{view.id}", status_code=303)
 
 
