@@ -123,3 +123,24 @@ def test_route_test_integrations_silences_and_alerts(env):
     assert run("silences", "expire", "1").exit_code == 5
     assert run("alerts", "list").output.strip().endswith("0 alert(s)")
     assert run("engine", "run", "--once").exit_code == 0
+
+
+def test_disable_a_user_stops_their_tokens(env):
+    run("users", "create", "--email", "a@example.com", "--password", "longenough", "--role",
+        "admin")
+    run("users", "create", "--email", "b@example.com", "--password", "longenough", "--role",
+        "responder")
+    token = run("tokens", "create", "--email", "b@example.com", "--name", "t").output.strip()
+    from tocsin.bootstrap import build
+    from tocsin.services import users
+    from tocsin.settings import Settings
+
+    c = build(Settings())
+    assert users.actor_for_token(c.uow(), token).name == "b"
+    r = run("users", "set", "--email", "b@example.com", "--disabled", "--role", "viewer")
+    assert r.exit_code == 0 and "disabled" in r.output
+    with pytest.raises(Exception, match="disabled"):
+        users.actor_for_token(c.uow(), token)
+    last = run("users", "set", "--email", "a@example.com", "--role", "viewer")
+    assert last.exit_code == 5 and "last active admin" in last.output
+    assert run("users", "set", "--email", "nobody@example.com", "--role", "viewer").exit_code == 4

@@ -222,3 +222,17 @@ def _print_login(settings: Settings, email: str, password: str) -> None:
 
 def main() -> None:
     app()
+
+
+@users_app.command("set")
+def users_set(email: Annotated[str, typer.Option()],
+              role: Annotated[str | None, typer.Option(help="admin, responder or viewer")] = None,
+              active: Annotated[bool | None, typer.Option("--active/--disabled")] = None,
+              password: Annotated[str | None, typer.Option()] = None) -> None:
+    """Change a user's role or password, or disable them (ends sessions, stops tokens)."""
+    try:
+        view = users.update_user(container().uow(), cli_actor(), email, role, active, None,
+                                 password)
+    except DomainError as exc:
+        fail(exc)
+    typer.echo(f"user {view.email}: role {view.role}, {'active' if view.active else 'disabled'}")

@@ -200,3 +200,36 @@ def update_profile(uow: UnitOfWork, actor: Actor, time_zone: str | None = None,
         view = _user_view(user)
         uow.commit()
         return view
+
+
+def update_user(uow: UnitOfWork, actor: Actor, user_ref: int | str, role: str | None = None,
+                active: bool | None = None, name: str | None = None,
+                password: str | None = None) -> UserView:
+    """An admin changes someone's role, name or password, or disables them (which ends
+    their sessions and stops their API tokens at once)."""
+    actor.require("users:admin")
+    with uow:
+        user = uow.users.by_email(user_ref) if isinstance(user_ref, str) \
+            else uow.users.get(user_ref)
+        if user is None:
+            raise NotFound(f"no user {user_ref!r}")
+        _check(user.email, password, role or user.role, user.time_zone, name)
+        demoted = (role is not None and role != "admin") or active is False
+        if user.role == "admin" and demoted and _active_admins(uow) <= 1:
+            raise Conflict("this is the last active admin; make someone else admin first")
+        changes: dict[str, object] = {}
+        for field_name, value in (("role", role), ("active", active), ("name", name)):
+            if value is not None and getattr(user, field_name) != value:
+                setattr(user, field_name, value.strip() if isinstance(value, str) else value)
+                changes[field_name] = value
+        if password:
+            user.password_hash = _hasher.hash(password)
+            changes["password"] = "changed"
+        uow.record(actor_label(actor), "user.update", f"user:{user.id}", changes)
+        view = _user_view(user)
+        uow.commit()
+        return view
+
+
+def _active_admins(uow: UnitOfWork) -> int:
+    return sum(1 for u in uow.users.list() if u.role == "admin" and u.active)

@@ -111,6 +111,13 @@ class UserCreate(Strict):
     phone: str | None = None
 
 
+class UserPatch(Strict):
+    role: Literal["admin", "responder", "viewer"] | None = None
+    active: bool | None = None
+    name: str | None = Field(None, min_length=1, max_length=200)
+    password: str | None = Field(None, min_length=8, max_length=200)
+
+
 class TokenCreate(Strict):
     name: str = Field(min_length=1, max_length=100)
     email: str | None = Field(None, description="whose token (admins only); default: yours")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from ...domain.auth import Actor
 from ...services import audit, users
 from ...services.views import TokenCreated, UserView
-from ..schemas import Id, Page, TokenCreate, UserCreate
+from ..schemas import Id, Page, TokenCreate, UserCreate, UserPatch
 from ..security import api, container
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
@@ -32,6 +32,13 @@ def create_user(body: UserCreate, request: Request,
                 actor: Actor = api("users:admin")) -> UserView:
     return users.create_user(container(request).uow(), actor, body.email, body.password,
                              body.role, body.name, body.time_zone, body.phone)
+
+
+@router.patch("/users/{user_id}", response_model=UserView)
+def update_user(user_id: Id, body: UserPatch, request: Request,
+                actor: Actor = api("users:admin")) -> UserView:
+    return users.update_user(container(request).uow(), actor, user_id, body.role, body.active,
+                             body.name, body.password)
 
 
 @router.post("/tokens", status_code=201, response_model=TokenCreated)

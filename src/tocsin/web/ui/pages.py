@@ -147,6 +147,16 @@ async def create_person(request: Request, actor: Actor = ui("users:admin")) -> R
     return RedirectResponse("/people", status_code=303)
 
 
+@router.post("/people/{user_id}")
+async def update_person(user_id: Id, request: Request,
+                        actor: Actor = ui("users:admin")) -> Response:
+    data = await request.form()
+    await run_in_threadpool(users.update_user, container(request).uow(), actor, user_id,
+                            str(data.get("role") or "") or None, data.get("active") == "true")
+    request.session["flash"] = {"kind": "ok", "message": "Saved."}
+    return RedirectResponse("/people", status_code=303)
+
+
 @router.post("/teams")
 async def create_team(request: Request, actor: Actor = ui("config:write")) -> Response:
     data = await request.form()
