@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -80,14 +80,14 @@ def to_rows(outcome: ParseOutcome) -> list[dict[str, Any]]:
     """Alerts as JSON-ready dicts; a trigger without a dedup key gets a fresh one
     (PagerDuty's rule: each such trigger is a new alert)."""
     rows = []
-    for alert in outcome.alerts:
-        d = asdict(alert)
-        if not d["dedup_key"]:
-            d["dedup_key"] = uuid.uuid4().hex
-        for key in ("starts_at", "ends_at"):
-            if d[key] is not None:
-                d[key] = d[key].isoformat()
-        rows.append(d)
+    for a in outcome.alerts:  # field by field: dataclasses.asdict deep-copies, far slower
+        rows.append({
+            "source": a.source, "action": a.action, "dedup_key": a.dedup_key or uuid.uuid4().hex,
+            "summary": a.summary, "severity": a.severity, "source_severity": a.source_severity,
+            "description": a.description, "labels": dict(a.labels),
+            "annotations": dict(a.annotations), "links": dict(a.links), "service": a.service,
+            "starts_at": a.starts_at.isoformat() if a.starts_at else None,
+            "ends_at": a.ends_at.isoformat() if a.ends_at else None})
     return rows
 
 
