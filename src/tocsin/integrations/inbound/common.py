@@ -249,6 +249,8 @@ def add_link(links: dict[str, str], name: str, value: Any, base: str | None = No
 
 def clean_text(text: str) -> str:
     """Text any database can store: JSON allows NUL characters and lone surrogates, SQL does not."""
+    if text.isascii():  # the common case, checked in C: no surrogates possible
+        return text.replace("\x00", "") if "\x00" in text else text
     return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
