@@ -120,7 +120,7 @@ def test_critical_inhibits_warnings_of_the_same_service(world, container):
     post(world, am_alert(name="Slow", severity="warning", instance="a"))
     slow = [a for a in all_alerts(container) if a.labels["alertname"] == "Slow"][0]
     assert slow.suppressed == "inhibited"
-    assert "critical-mutes-lesser-on-same-service" in slow.decisions[-1]["reason"]
+    assert "critical-mutes-lesser-on-same-instance" in slow.decisions[-1]["reason"]
 
 
 def test_log_and_close_and_queue_routes(world, container):

@@ -33,7 +33,7 @@ def test_integration_alert_stream_detail_and_silence(app, ui):
     alert_id = re.search(r'href="/alerts/(\d+)"', stream).group(1)
     detail = admin.get(f"/alerts/{alert_id}").text
     assert "production-outage" in detail, detail
-    assert "&#34;alertname&#34;:&#34;Down&#34;" in detail
+    assert "&#34;alertname&#34;: &#34;Down&#34;" in detail
     assert "Raw payload" in detail
     r = admin.post("/silences", data={"csrf_token": csrf, "matchers": 'instance="db1"',
                                       "hours": "2", "comment": "planned failover"},

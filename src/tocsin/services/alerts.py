@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from ..domain import silence as sildom
 from ..domain.auth import Actor
 from ..domain.conditions import ConditionError
@@ -146,8 +148,13 @@ def raw_event(uow: UnitOfWork, event_id: int) -> dict[str, Any]:
         ev = uow.intake.get(event_id)
         if ev is None:
             raise NotFound(f"no intake event {event_id}")
+        body = ev.body.decode("utf-8", "replace")
+        try:  # shown indented; the stored bytes stay exactly as received
+            pretty = orjson.dumps(orjson.loads(ev.body), option=orjson.OPT_INDENT_2).decode()
+        except orjson.JSONDecodeError:
+            pretty = body
         return {"id": ev.id, "received_at": ev.received_at, "content_type": ev.content_type,
-                "body": ev.body.decode("utf-8", "replace"), "alerts": ev.alerts,
+                "body": body, "pretty": pretty, "alerts": ev.alerts,
                 "processed_at": ev.processed_at, "result": ev.result}
 
 

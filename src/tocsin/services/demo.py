@@ -6,6 +6,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+import orjson
+
 from ..domain.auth import Actor, cli_actor
 from ..ports import FixedClock
 from ..store.uow import UnitOfWork
@@ -68,6 +70,7 @@ def seed(container, var_dir: Path) -> str:  # noqa: ANN001
                                           role, name, tz)
     config.apply_text(container.uow(), cli, (CONFIG_DIR / "demo.yaml").read_text(), "demo.yaml")
     _incidents(container, people)
+    _alerts(container)
     var_dir.mkdir(parents=True, exist_ok=True)
     path = var_dir / "demo-admin.txt"
     path.write_text(f"{ADMIN_EMAIL}\n{password}\n")
@@ -96,3 +99,41 @@ def _incidents(container, people) -> None:  # noqa: ANN001
                 clock.advance(minutes=3)
                 incidents.add_note(container.uow(clock=clock), actor, view.id,
                                    "Looking at the logs; will post an update in 30 minutes.")
+
+
+DEMO_ALERTS = [
+    {"alertname": "CheckoutErrors", "env": "production", "severity": "critical",
+     "instance": "checkout-7d9f:8080", "summary": "5xx rate above 5% on checkout"},
+    {"alertname": "CheckoutErrors", "env": "production", "severity": "critical",
+     "instance": "checkout-a1b2:8080", "summary": "5xx rate above 5% on checkout"},
+    {"alertname": "CheckoutLatency", "severity": "warning", "instance": "checkout-7d9f:8080",
+     "summary": "p99 latency above 800 ms (muted: a critical alert fires on checkout)"},
+    {"alertname": "NightlyBackupSucceeded", "severity": "info", "instance": "db-backup",
+     "summary": "Nightly backup completed"},
+    {"alertname": "DiskFilling", "severity": "warning", "instance": "build-3",
+     "summary": "Disk 85% full on build-3 (no route matches: stays visible, unrouted)"},
+]
+
+
+def _alerts(container) -> None:  # noqa: ANN001
+    """An Alertmanager integration and a few alerts through the real intake and triage."""
+    from ..engine.engine import Engine
+    from . import alerts, intake
+
+    view = alerts.create_integration(container.uow(), cli_actor(), "prometheus", "alertmanager",
+                                     "checkout-web", {}, container.settings.public_url)
+    alerts.create_integration(container.uow(), cli_actor(), "pagerduty-clients", "pagerduty",
+                              "payments-api", {}, container.settings.public_url)
+    body = {"version": "4", "status": "firing", "receiver": "tocsin", "groupLabels": {},
+            "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://alertmanager",
+            "alerts": [{"status": "firing", "labels": {k: v for k, v in a.items()
+                                                         if k != "summary"},
+                        "annotations": {"summary": a["summary"]},
+                        "startsAt": "2026-01-01T00:00:00Z", "endsAt": "0001-01-01T00:00:00Z"}
+                       for a in DEMO_ALERTS]}
+    raw = orjson.dumps(body)
+    info = intake.lookup(container.uow(read_only=True), view.key)
+    rows = intake.to_rows(intake.parse(info, raw, {}))
+    intake.insert_events(container.engine, container.write_lock, [intake.event_row(
+        info, container.clock.now(), "application/json", raw, rows)])
+    Engine(container).drain()
