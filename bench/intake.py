@@ -1,11 +1,12 @@
 """Benchmark alert intake and triage, on SQLite and on PostgreSQL, against Alertmanager.
 
-For each backend this script prepares a fresh database with the real CLI (as bench/api.py does),
-starts `tocsin serve` with N workers as a separate process group, creates Alertmanager-webhook
-integrations for `payments-api` through the API, and drives `/intake/<key>` from a separate
-load generator on 127.0.0.1: `wrk` with a generated Lua script (installed with apt-get when
-missing), or, if wrk cannot be had, several asyncio+httpx client processes. Scenarios, each for
-D seconds at C connections:
+For each backend and each scenario this script prepares a fresh database with the real CLI (as
+bench/api.py does), starts `tocsin serve` with N workers as a separate process group, creates an
+Alertmanager-webhook integration for `payments-api` through the API, and drives `/intake/<key>`
+from a separate load generator on 127.0.0.1: `wrk` with a generated Lua script (installed with
+apt-get when missing), or, if wrk cannot be had, several asyncio+httpx client processes.
+Scenarios, each for D seconds at C connections, each on its own fresh instance (so that a
+backlog one leaves cannot slow the next):
 
 1. single: one alert per request, every alert new (unique fingerprint and `instance` label);
 2. batch100: 100 new alerts per request;
@@ -14,18 +15,19 @@ D seconds at C connections:
 Every alert carries env="production" and severity="critical", so triage routes it through the
 default `production-outage` route (one P1 incident per alertname, the others attached to it).
 For each scenario it reports accepted alerts/s (2xx requests/s x alerts per request), non-2xx
-responses and socket errors, p50/p99 ingest latency (a 202 means the event is committed), the
-CPU used by the server and by the generator; then it waits (bounded) for the engine to triage
-the backlog left when the load stopped and reports how long that took. Durability is checked by
-counting rows in the database: stored intake events against 2xx responses (at most one request
-per connection may have been stored without its answer being read when the load stopped),
-alerts against accepted alerts, and for dedup one open alert whose `count` is the number of
-stored events. Mismatches are printed as PROBLEM lines.
+responses and socket errors, p50/p99 ingest latency (a 202 means the event is committed), and
+the CPU used by the server and by the generator; then it waits (bounded, --triage-timeout) until
+the engine has triaged every stored event and no new one has arrived for 2 s, and reports how
+long that took and the triage rate (alerts triaged per second from the start of the load until
+then). Durability is checked by counting rows in the database: stored intake events against 2xx
+responses (at most one request per connection may have been stored without its answer being
+read when the load stopped), alerts against accepted alerts, and for dedup one alert whose
+`count` is the number of stored events. Mismatches are printed as PROBLEM lines.
 
 4. alert -> incident latency: with the server idle, single alerts with a new alertname each are
    sent one at a time, and `GET /api/v1/incidents?limit=1` is polled every 5 ms until the
-   incident titled with the alert's summary appears; measured on the fresh database (before
-   the load) and again after the load scenarios (with their alerts still open).
+   incident titled with the alert's summary appears (10 s timeout); measured on a fresh
+   database, and again after each unique scenario once its alerts are triaged (many open).
 
 When /usr/bin/prometheus-alertmanager exists it is started on a free 127.0.0.1 port (null
 receiver, no clustering) and its `POST /api/v2/alerts` is measured with the same generator,
@@ -57,6 +59,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -548,6 +552,7 @@ class ScenarioResult:
 @dataclass
 class LatencyResult:
     phase: str
+    label: str
     latencies: list[float] = field(default_factory=list)
     ingest: list[float] = field(default_factory=list)
     timeouts: int = 0
@@ -624,13 +629,14 @@ def settle(counts: Counts, timeout: float, quiet: float = 2.0) -> tuple[float | 
         time.sleep(0.05)
 
 
-def run_scenario(api: Api, counts: Counts, server: Server, name: str, per: int, unique: bool,
-                 args: argparse.Namespace, tmp: Path, tag: str, backend: str) -> ScenarioResult:
-    integ, path = api.integration(f"bench-{name}")
+def run_scenario(inst: Instance, name: str, per: int, unique: bool, args: argparse.Namespace,
+                 tag: str) -> ScenarioResult:
+    backend, counts = inst.backend, inst.counts
+    integ, path = inst.api.integration(f"bench-{name}")
     p = tocsin_payload(path, name, per, unique, tag)
     log(f"[{backend}] {name}: {per} alert(s)/request, {'new' if unique else 'repeated'} alerts, "
         f"C={args.connections}, {args.duration:g}s")
-    load = generate(server.base_url, p, args, tmp, server.proc.pid)
+    load = generate(inst.server.base_url, p, args, inst.var_dir, inst.server.proc.pid)
     r = ScenarioResult(name, per, load)
     r.backlog_events = counts.backlog()
     r.drain_seconds, r.left = settle(counts, args.triage_timeout)
@@ -697,11 +703,10 @@ def verify(r: ScenarioResult, counts: Counts, integ: int, args: argparse.Namespa
                           "incident")
 
 
-def measure_latency(api: Api, phase: str, n: int, tag: str) -> LatencyResult:
+def measure_latency(api: Api, phase: str, n: int, tag: str, label: str = "") -> LatencyResult:
     """Single new alerts one at a time; each time until its incident is listed."""
-    integ_name = f"bench-latency-{phase}"
-    _, path = api.integration(integ_name)
-    result = LatencyResult(phase)
+    _, path = api.integration(f"bench-latency-{phase}")
+    result = LatencyResult(phase, label or phase)
     for i in range(1, n + 1):
         alertname = f"Bench{phase.capitalize()}{i}{tag}"
         summary = f"Bench latency {phase} {i} {tag}"
@@ -754,55 +759,92 @@ def describe_triage(r: ScenarioResult) -> str:
             f"later; {r.triaged} alerts triaged at {rate or 0:.0f} alerts/s (load start to end)")
 
 
-def run_backend(backend: str, args: argparse.Namespace, tag: str) -> BackendResult | None:
+@dataclass
+class Instance:
+    """A fresh database and a `tocsin serve` on it."""
+
+    backend: str
+    server: Server
+    api: Api
+    counts: Counts
+    var_dir: Path
+
+
+@contextmanager
+def tocsin_instance(backend: str, args: argparse.Namespace, label: str,
+                    problems: list[str]) -> Iterator[Instance | None]:
+    """Yields None when PostgreSQL is not reachable. Server-log 5xx and exceptions are logged
+    and added to `problems`; the server, its temp dir and the PG database are removed."""
     with tempfile.TemporaryDirectory(prefix="tocsin-bench-intake-") as tmp:
         var_dir = Path(tmp)
         db_path = var_dir / "tocsin.db"
         url = f"sqlite:///{db_path}" if backend == "sqlite" else create_pg_db()
         if url is None:
-            return None
+            yield None
+            return
+        server, api = None, None
         try:
-            return run_on(backend, url, var_dir, Counts(backend, db_path), args, tag)
+            env = cli_env(url, var_dir)
+            prepared = time.perf_counter()
+            token, _ = prepare(env, var_dir)
+            prepared = time.perf_counter() - prepared
+            server = Server(env, args.workers, var_dir / "server.log")
+            ready = server.wait_ready()
+            log(f"[{backend}] {label}: fresh database ({prepared:.1f}s), server on "
+                f"{server.base_url} with {args.workers} workers healthy after {ready:.1f}s")
+            api = Api(server.base_url, token)
+            yield Instance(backend, server, api, Counts(backend, db_path), var_dir)
+        except Exception:
+            if server:
+                log(f"[{backend}] server log tail:\n{server.log_tail()}")
+            raise
         finally:
+            if api:
+                api.close()
+            if server:
+                server.stop()
+                found = server_problems(server.log_path)
+                report_problems(backend, found)
+                problems += [f"{label}: server log: {sum(c.values())} {what}: "
+                             f"{c.most_common(1)[0][0]}" for what, c in
+                             zip(("5xx responses", "exceptions"), found, strict=True) if c]
             if backend == "postgresql":
                 drop_pg_db()
 
 
-def run_on(backend: str, url: str, var_dir: Path, counts: Counts, args: argparse.Namespace,
-           tag: str) -> BackendResult:
-    env = cli_env(url, var_dir)
-    start = time.perf_counter()
-    token, _ = prepare(env, var_dir)
-    log(f"[{backend}] database prepared in {time.perf_counter() - start:.1f}s")
-    server = Server(env, args.workers, var_dir / "server.log")
-    api = None
-    try:
-        ready = server.wait_ready()
-        log(f"[{backend}] server on {server.base_url} ({args.workers} workers) healthy after "
-            f"{ready:.1f}s; generator: {args.generator}")
-        api = Api(server.base_url, token)
-        probe(api, counts, tag, 30)
-        latency = [measure_latency(api, "fresh", args.latency_alerts, tag)]
-        log(f"[{backend}] alert -> incident, fresh database: {describe_latency(latency[0])}")
-        scenarios = [run_scenario(api, counts, server, name, per, unique, args, var_dir, tag,
-                                  backend) for name, per, unique in SCENARIOS]
-        latency.append(measure_latency(api, "loaded", args.latency_alerts, tag))
-        log(f"[{backend}] alert -> incident, after the load: {describe_latency(latency[1])}")
-    except Exception:
-        log(f"[{backend}] server log tail:\n{server.log_tail()}")
-        raise
-    finally:
-        if api:
-            api.close()
-        server.stop()
-        problems = server_problems(server.log_path)
-        report_problems(backend, problems)
-    flagged = [f"server log: {sum(c.values())} {what}" for what, c in
-               zip(("5xx responses", "exceptions"), problems, strict=True) if c]
+def run_backend(backend: str, args: argparse.Namespace, tag: str) -> BackendResult | None:
+    """The alert -> incident latency on a fresh instance, then each load scenario on its own
+    fresh instance (so a backlog one leaves cannot slow the next), with the latency measured
+    again once that scenario's alerts are triaged."""
+    problems: list[str] = []
+    scenarios: list[ScenarioResult] = []
+    latency: list[LatencyResult] = []
+    with tocsin_instance(backend, args, "latency", problems) as inst:
+        if inst is None:
+            return None
+        latency.append(measure_latency(inst.api, "fresh", args.latency_alerts, tag))
+        log(f"[{backend}] alert -> incident, fresh database: {describe_latency(latency[-1])}")
+        probe(inst.api, inst.counts, tag, 30)
+    for name, per, unique in SCENARIOS:
+        with tocsin_instance(backend, args, name, problems) as inst:
+            if inst is None:
+                raise RuntimeError("PostgreSQL is no longer reachable")
+            r = run_scenario(inst, name, per, unique, args, tag)
+            scenarios.append(r)
+            if name == "dedup":
+                continue
+            if r.drain_seconds is None:
+                log(f"[{backend}] alert -> incident after {name}: not measured, its backlog "
+                    "is not triaged")
+                continue
+            latency.append(measure_latency(inst.api, name, args.latency_alerts, tag,
+                                           f"after {name}, {r.triaged} alerts open"))
+            log(f"[{backend}] alert -> incident {latency[-1].label}: "
+                f"{describe_latency(latency[-1])}")
     for r in latency:
         if r.timeouts or r.note:
-            flagged.append(f"alert -> incident ({r.phase}): {r.timeouts} timeouts {r.note}")
-    return BackendResult(backend, scenarios, latency, flagged)
+            problems.append(f"alert -> incident ({r.label}): {r.timeouts} timeouts {r.note}")
+    return BackendResult(backend, scenarios, latency, problems)
 
 
 # --- reporting --------------------------------------------------------------------------------
@@ -843,9 +885,10 @@ def print_table(headers: list[tuple[str, int]], rows: list[list[str]]) -> None:
 def print_summary(results: list[BackendResult], am: dict[str, Load],
                   args: argparse.Namespace, generator: str) -> None:
     log(f"\nSummary: generator {generator}, C={args.connections}, {args.duration:g}s per "
-        f"scenario, {args.workers} Tocsin workers; backlog = alerts untriaged when the load "
-        f"stopped, drained in `drain s` at `triage/s` alerts/s; vs AM = Tocsin/Alertmanager "
-        f"alert rate, target single >= {TARGETS['single']:g}, batch100 >= "
+        f"scenario, {args.workers} Tocsin workers. backlog = alerts stored but untriaged when "
+        "the load stopped; drain s = until all were stored and triaged (>Nev: N events left at "
+        "the deadline); triage/s = alerts triaged per second from load start to then; vs AM = "
+        f"Tocsin/Alertmanager alert rate, target single >= {TARGETS['single']:g}, batch100 >= "
         f"{TARGETS['batch100']:g}")
     if am:
         log("\nAlertmanager POST /api/v2/alerts")
@@ -859,7 +902,7 @@ def print_summary(results: list[BackendResult], am: dict[str, Load],
         log(f"\n{res.backend}")
         print_table(COLUMNS, [row(r, am) for r in res.scenarios])
         for lat in res.latency:
-            log(f"  alert -> incident ({lat.phase}): p50 {ms(percentile(lat.latencies, 50))} ms, "
+            log(f"  alert -> incident ({lat.label}): p50 {ms(percentile(lat.latencies, 50))} ms, "
                 f"p99 {ms(percentile(lat.latencies, 99))} ms, max "
                 f"{ms(max(lat.latencies, default=0))} ms over {len(lat.latencies)} alerts"
                 + (f", {lat.timeouts} timeouts" if lat.timeouts else ""))

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = 12 * 3600
     max_attachment_bytes: int = 5 * 1024 * 1024
     intake_max_bytes: int = 1024 * 1024
+    # Raw intake bodies no alert points to any more are dropped after this many days.
+    retention_days: int = 30
     # Run the engine (triage, timers) inside `tocsin serve`; tests drive it by hand.
     engine: bool = True
 

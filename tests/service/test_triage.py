@@ -192,9 +192,11 @@ def test_replay_after_fixing_the_generic_mapping(world, container):
                                     {"title": "headline"}, "http://t")
     r = world["client"].post(f"/intake/{gen.key}", json={"subject": "Disk full", "env": "x"})
     assert r.status_code == 422
-    with container.uow() as uow:  # an admin fixes the mapping
-        uow.integrations.get(gen.id).options = {"title": "subject", "labels": {"env": "env"}}
-        uow.commit()
+    alerts.update_integration(container.uow(), ADMIN, gen.id, None,  # an admin fixes the mapping
+                              {"title": "subject", "labels": {"env": "env"}}, None, "http://t")
+    with pytest.raises(Exception, match="options"):
+        alerts.update_integration(container.uow(), ADMIN, gen.id, None, {"nonsense": 1}, None,
+                                  "http://t")
     done = intake.replay(container.uow(), ADMIN, r.json()["dead_letter_id"])
     world["engine"].drain()
     [a] = all_alerts(container, service_id=None)
@@ -271,3 +273,33 @@ def test_sns_subscription_confirmation_is_a_notice_for_a_person(world, container
     r = world["client"].post(f"/intake/{cw.key}", content=alarm.read_bytes(),
                              headers={"content-type": "text/plain; charset=UTF-8"})
     assert r.status_code == 202 and r.json()["alerts"] == 1
+
+
+def test_disabled_integration_is_refused_but_kept(world, container):
+    alerts.update_integration(container.uow(), ADMIN, world["am"].id, None, None, False, "x")
+    r = world["client"].post(f"/intake/{world['am'].key}", json=am_body(am_alert()))
+    assert r.status_code == 403 and r.json()["dead_letter_id"]
+    assert intake.list_dead_letters(container.uow(), None)[1] == 1
+
+
+def test_a_payload_naming_a_known_service_is_filed_there(world, container):
+    post(world, am_alert(name="ReportLag", service="reports", severity="warning"))
+    post(world, am_alert(name="Other", service="nonexistent", severity="warning"))
+    by_name = {a.labels["alertname"]: a.service for a in all_alerts(container)}
+    assert by_name == {"ReportLag": "reports", "Other": "checkout"}
+
+
+def test_removing_a_calendar_that_a_route_uses_is_refused(world, container):
+    with pytest.raises(config.ConfigInvalid, match="no calendar 'office'"):
+        config.apply_text(container.uow(), ADMIN, "calendars: []\n", "cal.yaml")
+
+
+def test_janitor_drops_old_unreferenced_events_only(world, container, clock):
+    from tocsin.services import janitor
+
+    post(world, am_alert(name="A", instance="1"))
+    post(world, am_alert(name="A", instance="1"))  # the alert now points at the 2nd event
+    clock.advance(days=31)
+    assert janitor.sweep(container.uow(), 30) == 1
+    [a] = all_alerts(container)
+    assert alerts.raw_event(container.uow(), a.last_event_id)["body"]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..bootstrap import Container
-from ..services import triage
+from ..services import janitor, triage
 
 log = logging.getLogger("tocsin.engine")
 
@@ -26,7 +26,12 @@ def default_processors() -> list[Processor]:
         Processor("triage", lambda c: triage.process_pending(c.uow())),
         Processor("group_flush", lambda c: triage.flush_groups(c.uow())),
         Processor("snooze_wakeup", lambda c: triage.wake_snoozed(c.uow())),
+        Processor("janitor", _janitor),
     ]
+
+
+def _janitor(c: Container) -> int:
+    return janitor.sweep(c.uow(), c.settings.retention_days)
 
 
 @dataclass

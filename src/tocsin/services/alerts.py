@@ -15,6 +15,7 @@ from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..domain.matchers import parse_matchers
 from ..domain.routing import evaluate, routing_labels
 from ..integrations.inbound import OPTION_VALIDATORS, PARSERS
+from ..integrations.inbound.common import SEVERITY_WORDS
 from ..store.alerting_repos import AlertFilter
 from ..store.models import Alert, Integration, SilenceRow
 from ..store.uow import UnitOfWork
@@ -181,7 +182,8 @@ def snooze_alert(uow: UnitOfWork, actor: Actor, alert_id: int, until: datetime |
             raise Conflict(f"alert {alert_id} is resolved; nothing to snooze")
         now = uow.clock.now()
         target = snooze_target(uow, now, until, calendar)
-        a.snoozed_until, a.suppressed = target, "snoozed"
+        a.snoozed_until = target
+        a.suppressed = a.suppressed or "snoozed"  # an unrouted or silenced alert stays so
         alert_actions.decide(a, now, "snoozed", f"snoozed by {actor.name} until "
                              f"{target.isoformat()}" + (f" ({calendar} opens)" if calendar else ""))
         uow.record(actor_label(actor), "alert.snooze", f"alert:{a.id}",
@@ -292,9 +294,10 @@ def test_route(uow: UnitOfWork, labels: dict[str, str], service: str | None = No
 
         now = uow.clock.now()
         svc = need_service(uow, service) if service else None
+        word = severity or labels.get("severity")
+        normalized = SEVERITY_WORDS.get(str(word).lower()) if word else None
         full = routing_labels(labels, svc.name if svc else labels.get("service", ""),
-                              svc.tier if svc else 0, severity or labels.get("severity"),
-                              "test", "route-test")
+                              svc.tier if svc else 0, normalized or word, "test", "route-test")
         open_cal = {n: is_open(c, now) for n, c in cfg.calendars.items()}
         decision = evaluate(cfg.routes, full, open_cal)
         return {"matched": [" > ".join(m.path) for m in decision.matches],
@@ -322,3 +325,34 @@ def snooze_incident(uow: UnitOfWork, actor: Actor, incident_id: int, until: date
                     + (f" (when {calendar} opens)" if calendar else ""),
             "until": target.isoformat()})
         uow.commit()
+
+
+def update_integration(uow: UnitOfWork, actor: Actor, integration_id: int,
+                       name: str | None, options: dict[str, Any] | None, enabled: bool | None,
+                       base_url: str) -> IntegrationView:
+    """Rename, change the parser options (e.g. fix a generic mapping, then replay its dead
+    letters) or disable an integration (its senders then get 403, payloads kept)."""
+    actor.require("config:write")
+    with uow:
+        row = uow.integrations.get(integration_id)
+        if row is None:
+            raise NotFound(f"no integration {integration_id}")
+        errors = []
+        if name is not None and not 1 <= len(name.strip()) <= 100:
+            errors.append(FieldError("name", "1 to 100 characters"))
+        if options is not None and row.type in OPTION_VALIDATORS:
+            errors += [FieldError(f"options.{p}" if p else "options", r)
+                       for p, r in OPTION_VALIDATORS[row.type](options)]
+        if errors:
+            raise ValidationFailed(errors, "invalid integration")
+        if name is not None:
+            row.name = name.strip()
+        if options is not None:
+            row.options = options
+        if enabled is not None:
+            row.enabled = enabled
+        uow.record(actor_label(actor), "integration.update", f"integration:{row.id}",
+                   {"name": row.name, "enabled": row.enabled, "options": options is not None})
+        view = _integration_view(uow, row, base_url)
+        uow.commit()
+        return view

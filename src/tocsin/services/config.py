@@ -251,8 +251,13 @@ def _apply_alerting(uow: UnitOfWork, d: dict[str, Any], fname: str,
                     problems: list[ConfigProblem]) -> None:
     if not any(k in d for k in ALERTING_SECTIONS):
         return
-    stored = uow.settings.get("calendars", [])
-    for path, reason in _check_alerting(d, stored):  # routes may name stored calendars
+    # Check what will be in force: this file's sections over the stored ones, so removing a
+    # calendar that a stored route names is refused here, not found later by triage.
+    effective = {k: uow.settings.get(k) for k in ALERTING_SECTIONS}
+    effective.update({k: d[k] for k in ALERTING_SECTIONS if k in d})
+    effective = {k: v for k, v in effective.items() if v is not None}
+    effective.setdefault("calendars", [])
+    for path, reason in _check_alerting(effective):
         problems.append(ConfigProblem(fname, path, None, reason))
     for key in ALERTING_SECTIONS:
         if key in d:

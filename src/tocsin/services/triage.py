@@ -30,6 +30,7 @@ class Context:
     firing: list[tuple[str, dict[str, Any]]]
     open_calendars: dict[str, bool]
     services: dict[int, Service] = field(default_factory=dict)
+    named: dict[str, Service | None] = field(default_factory=dict)
     integrations: dict[int, Any] = field(default_factory=dict)
 
     def integration(self, uow: UnitOfWork, integration_id: int | None) -> Any:
@@ -97,7 +98,7 @@ def _process_event(uow: UnitOfWork, ctx: Context, ev: IntakeEvent) -> None:
 
 def apply_event(uow: UnitOfWork, ctx: Context, integ: Any, ev: IntakeEvent,
                 data: dict[str, Any]) -> tuple[Alert | None, str]:
-    service = ctx.service(uow, integ.service_id)
+    service = _service_for(uow, ctx, integ, data)
     existing = uow.alerts.open_by_key(service.id, data["dedup_key"])
     action = data["action"]
     if action == "resolve":
@@ -117,10 +118,25 @@ def apply_event(uow: UnitOfWork, ctx: Context, integ: Any, ev: IntakeEvent,
     recent = uow.alerts.resolved_since(service.id, data["dedup_key"], since)
     if recent is not None:
         act.reopen(uow, ctx.now, recent, data, ev.id, ctx.cfg.cooldown_minutes)
+        if recent.incident_id is None:  # nothing to re-open: triage it again, as new
+            recent.suppressed = recent.route = recent.queue = None
+            triage_new(uow, ctx, service, integ, recent)
         return recent, "re-opened within the cooldown"
     alert = uow.alerts.add(act.new_alert(ctx.now, service.id, integ, data, ev.id))
     triage_new(uow, ctx, service, integ, alert)
     return alert, "new"
+
+
+def _service_for(uow: UnitOfWork, ctx: Context, integ: Any, data: dict[str, Any]) -> Service:
+    """The service a payload names, when Tocsin knows it; else the integration's."""
+    named = data.get("service")
+    if named:
+        key = f"name:{named}"
+        if key not in ctx.named:
+            ctx.named[key] = uow.services.by_name(named)
+        if ctx.named[key] is not None:
+            return ctx.named[key]
+    return ctx.service(uow, integ.service_id)
 
 
 def triage_new(uow: UnitOfWork, ctx: Context, service: Service, integ: Any,
@@ -138,7 +154,6 @@ def triage_new(uow: UnitOfWork, ctx: Context, service: Service, integ: Any,
         act.decide(alert, ctx.now, "inhibited", inh.reason, rule=inh.rule, source=inh.source_key)
         alert.suppressed = "inhibited"
         return
-    ctx.firing.append((key, labels))
     decision = routing.evaluate(ctx.cfg.routes, labels, ctx.open_calendars)
     act.decide(alert, ctx.now, "routed" if decision.matches else "unrouted", decision.reason)
     if not decision.matches:
@@ -146,11 +161,15 @@ def triage_new(uow: UnitOfWork, ctx: Context, service: Service, integ: Any,
         return
     for match in decision.matches:
         act.apply_route(uow, ctx, service, alert, match, labels)
+    if alert.status != "resolved" and alert.suppressed is None:
+        ctx.firing.append((key, labels))  # the same sources a later batch would see
 
 
 def flush_groups(uow: UnitOfWork, limit: int = 200) -> int:
     """Open the incident of each group whose group_wait has passed (if it still fires)."""
     with uow:
+        if not try_processor_lock(uow.session, TRIAGE_LOCK):  # groups are triage's too
+            return 0
         now = uow.clock.now()
         groups = uow.groups.waiting_due(now, limit)
         for group in groups:
@@ -163,6 +182,8 @@ def flush_groups(uow: UnitOfWork, limit: int = 200) -> int:
 def wake_snoozed(uow: UnitOfWork, limit: int = 200) -> int:
     """Alerts and incidents whose snooze has ended come back."""
     with uow:
+        if not try_processor_lock(uow.session, TRIAGE_LOCK):
+            return 0
         now = uow.clock.now()
         alerts = uow.alerts.snoozed_due(now, limit)
         incidents = uow.incidents.snoozed_due(now, limit)

@@ -27,6 +27,12 @@ class IntegrationCreate(Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class IntegrationPatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    options: dict[str, Any] | None = None
+    enabled: bool | None = None
+
+
 class SnoozeBody(Strict):
     until: datetime | None = None
     until_business_hours: str | None = Field(None, description="calendar name")
@@ -59,6 +65,14 @@ def list_integrations(request: Request, _: Actor = api("config:write")) -> Page:
     c = container(request)
     items = svc.list_integrations(c.uow(read_only=True), c.settings.public_url)
     return Page(items=items, total=len(items))
+
+
+@router.patch("/integrations/{integration_id}", response_model=svc.IntegrationView)
+def update_integration(integration_id: Id, body: IntegrationPatch, request: Request,
+                       actor: Actor = api("config:write")) -> svc.IntegrationView:
+    c = container(request)
+    return svc.update_integration(c.uow(), actor, integration_id, body.name, body.options,
+                                  body.enabled, c.settings.public_url)
 
 
 @router.get("/integration-notices")

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool as off_loop
 
 from ...domain.auth import Actor
 from ...domain.errors import FieldError, ValidationFailed
+from ...integrations.inbound.generic import DEFAULT_OPTIONS_EXAMPLE, MAPPING_HELP
 from ...services import alerting_config, catalog, config, intake
 from ...services import alerts as svc
 from ...store.alerting_repos import AlertFilter
@@ -120,8 +121,10 @@ def expire(silence_id: Id, request: Request, actor: Actor = ui("incidents:write"
 
 @router.get("/routes")
 def routes(request: Request, actor: Actor = ui("read")) -> Response:
-    data = config.export_data(container(request).uow(read_only=True))
-    return render(request, "alerts/routes.html", actor, data=data, result=None, labels="")
+    c = container(request)
+    data = config.export_data(c.uow(read_only=True))
+    return render(request, "alerts/routes.html", actor, data=data, result=None, labels="",
+                  services=catalog.list_services(c.uow(read_only=True)), service="")
 
 
 @router.post("/routes/test")
@@ -139,7 +142,9 @@ async def route_test(request: Request, actor: Actor = ui("read")) -> Response:
     service = str(form.get("service") or "") or None
     result = await off_loop(svc.test_route, c.uow(read_only=True), labels, service)
     data = await off_loop(config.export_data, c.uow(read_only=True))
-    return render(request, "alerts/routes.html", actor, data=data, result=result, labels=text)
+    return render(request, "alerts/routes.html", actor, data=data, result=result, labels=text,
+                  services=await off_loop(catalog.list_services, c.uow(read_only=True)),
+                  service=service or "")
 
 
 @router.get("/integrations")
@@ -147,7 +152,8 @@ def integrations(request: Request, actor: Actor = ui("config:write")) -> Respons
     c = container(request)
     return render(request, "alerts/integrations.html", actor,
                   items=svc.list_integrations(c.uow(read_only=True), c.settings.public_url),
-                  types=intake.describe_types(),
+                  types=intake.describe_types(), mapping_help=MAPPING_HELP,
+                  mapping_example=DEFAULT_OPTIONS_EXAMPLE,
                   notices=svc.integration_notices(c.uow(read_only=True)),
                   services=catalog.list_services(c.uow(read_only=True)))
 
@@ -168,6 +174,26 @@ async def create_integration(request: Request, actor: Actor = ui("config:write")
                           options if isinstance(options, dict) else {}, c.settings.public_url)
     request.session["flash"] = {"kind": "ok", "message": f"Integration {view.name} created: "
                                                          f"send alerts to {view.url}"}
+    return RedirectResponse("/integrations", status_code=303)
+
+
+@router.post("/integrations/{integration_id}")
+async def update_integration(integration_id: Id, request: Request,
+                             actor: Actor = ui("config:write")) -> Response:
+    import orjson
+
+    data = await request.form()
+    raw = str(data.get("options") or "").strip()
+    try:
+        options = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError as exc:
+        raise ValidationFailed([FieldError("options", f"not valid JSON: {exc}")]) from exc
+    if not isinstance(options, dict):
+        raise ValidationFailed([FieldError("options", "a JSON object")])
+    c = container(request)
+    await off_loop(svc.update_integration, c.uow(), actor, integration_id, None, options,
+                   data.get("enabled") == "true", c.settings.public_url)
+    request.session["flash"] = {"kind": "ok", "message": "Integration saved."}
     return RedirectResponse("/integrations", status_code=303)
 
 
