@@ -588,11 +588,6 @@ class Api:
     def post(self, path: str, body: bytes) -> httpx.Response:
         return self.http.post(path, content=body, headers={"content-type": "application/json"})
 
-    def total(self, path: str) -> int:
-        resp = self.http.get(path)
-        resp.raise_for_status()
-        return resp.json()["total"]
-
 
 def probe(api: Api, counts: Counts, tag: str, timeout: float) -> None:
     """One single and one 100-alert request on a side integration: both must be accepted and
@@ -805,9 +800,9 @@ def tocsin_instance(backend: str, args: argparse.Namespace, label: str,
                 server.stop()
                 found = server_problems(server.log_path)
                 report_problems(backend, found)
-                problems += [f"{label}: server log: {sum(c.values())} {what}: "
-                             f"{c.most_common(1)[0][0]}" for what, c in
-                             zip(("5xx responses", "exceptions"), found, strict=True) if c]
+                problems.extend(f"{label}: server log: {sum(c.values())} {what}, most often: "
+                                f"{c.most_common(1)[0][0]}" for what, c in
+                                zip(("5xx responses", "exceptions"), found, strict=True) if c)
             if backend == "postgresql":
                 drop_pg_db()
 

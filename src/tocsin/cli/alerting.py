@@ -4,7 +4,6 @@ terminal."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 from typing import Annotated
 
@@ -160,11 +159,17 @@ def dead_replay(dl_id: int) -> None:
 def engine_run(once: Annotated[bool, typer.Option(help="one pass, then exit")] = False) -> None:
     """Run the engine alone (triage, grouping timers, snoozes) without the web server."""
     from ..engine.engine import Engine
+    from ..engine.kick import KickListener, socket_path
 
-    engine = Engine(build(Settings()))
+    settings = Settings()
+    engine = Engine(build(settings))
     if once:
         typer.echo(f"handled {engine.drain()} row(s)")
         return
-    while True:
-        if not engine.drain():
-            time.sleep(1.0)
+    listener = KickListener(socket_path(settings.var_dir))
+    try:
+        while True:
+            if not engine.drain():
+                listener.wait(1.0)
+    finally:
+        listener.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -65,16 +66,29 @@ def fail(exc: DomainError) -> None:
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "",
           port: Annotated[int, typer.Option(help="Port")] = 0,
-          workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
-          migrate: Annotated[bool, typer.Option(help="Upgrade the schema first")] = True) -> None:
-    """Run the web UI and API."""
+          workers: Annotated[int, typer.Option(help="Web worker processes")] = 1,
+          migrate: Annotated[bool, typer.Option(help="Upgrade the schema first")] = True,
+          access_log: Annotated[bool, typer.Option(help="Log every request")] = False) -> None:
+    """Run the web UI and API, and the engine beside them in its own process (triage and
+    timers must not share the web workers' interpreter lock with alert intake)."""
     import uvicorn
+
+    from .engine_process import EngineProcess
 
     settings = Settings()
     if migrate:
         _upgrade(settings)
-    uvicorn.run("tocsin.web.asgi:app", host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="info", proxy_headers=False)
+    engine = EngineProcess(settings) if settings.engine else None
+    os.environ["TOCSIN_ENGINE"] = "false"  # the web workers only kick the engine process
+    try:
+        if engine:
+            engine.start()
+        uvicorn.run("tocsin.web.asgi:app", host=host or settings.host,
+                    port=port or settings.port, workers=workers, log_level="info",
+                    proxy_headers=False, access_log=access_log)
+    finally:
+        if engine:
+            engine.stop()
 
 
 def _upgrade(settings: Settings) -> None:

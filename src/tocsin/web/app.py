@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from .. import __version__
 from ..bootstrap import Container
 from ..engine.engine import Engine, EngineThread
+from ..engine.kick import Kicker, socket_path
 from . import errors, security
 from .api import alerts as api_alerts
 from .api import catalog as api_catalog
@@ -51,7 +52,8 @@ def create_app(container: Container) -> FastAPI:
     app = FastAPI(title="Tocsin", version=__version__, lifespan=lifespan,
                   description="Incident response: classify, page, coordinate, learn.")
     app.state.container = container
-    app.state.kick = engine_thread.kick if engine_thread else (lambda: None)
+    app.state.kick = engine_thread.kick if engine_thread else \
+        Kicker(socket_path(container.settings.var_dir))
     app.state.templates = make_templates(HERE / "templates")
     app.add_middleware(SessionMiddleware, secret_key=container.secret_key,
                        session_cookie="tocsin_session", same_site="lax",
