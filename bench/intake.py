@@ -538,15 +538,20 @@ class ScenarioResult:
     checks: list[str] = field(default_factory=list)
     mismatch: bool = False           # stored rows do not match the accepted requests
     triaged: int = 0                 # alerts in the scenario's stored events
+    alert_rows: int = 0              # alerts triaged into rows (committed) when verified
+    waited: float = 0.0              # seconds from the end of the load until verified
 
     def alerts_per_s(self) -> float:
         return self.load.rps() * self.per
 
     def triage_rate(self) -> float | None:
-        """Alerts triaged per second, from the start of the load until the backlog was gone."""
-        if self.drain_seconds is None or not self.triaged:
+        """Alerts triaged per second from the start of the load until the backlog was gone or,
+        if it was not gone by the deadline, alert rows committed by then per second."""
+        if self.drain_seconds is not None:
+            return self.triaged / (self.load.seconds + self.drain_seconds) if self.triaged else None
+        if self.name == "dedup":   # its one alert row tells nothing of the progress
             return None
-        return self.triaged / (self.load.seconds + self.drain_seconds)
+        return self.alert_rows / (self.load.seconds + self.waited)
 
 
 @dataclass
@@ -557,6 +562,7 @@ class LatencyResult:
     ingest: list[float] = field(default_factory=list)
     timeouts: int = 0
     note: str = ""
+    first: float | None = None      # the warm-up alert's latency
 
 
 @dataclass
@@ -634,7 +640,9 @@ def run_scenario(inst: Instance, name: str, per: int, unique: bool, args: argpar
     load = generate(inst.server.base_url, p, args, inst.var_dir, inst.server.proc.pid)
     r = ScenarioResult(name, per, load)
     r.backlog_events = counts.backlog()
+    stopped = time.perf_counter()
     r.drain_seconds, r.left = settle(counts, args.triage_timeout)
+    r.waited = time.perf_counter() - stopped
     verify(r, counts, integ, args)
     log(f"[{backend}]   {describe_load(load, per)}")
     log(f"[{backend}]   {describe_triage(r)}")
@@ -669,6 +677,7 @@ def verify(r: ScenarioResult, counts: Counts, integ: int, args: argparse.Namespa
     events, entries = counts.events(integ)
     r.triaged = entries
     rows, keys, total, linked = counts.alerts(integ)
+    r.alert_rows = rows
     r.checks.append(f"{ok} requests answered 2xx; {events} events stored holding {entries} "
                     f"alerts; {rows} alert rows ({keys} distinct keys, counts summing to {total}, "
                     f"{linked} linked to an incident)")
@@ -699,41 +708,54 @@ def verify(r: ScenarioResult, counts: Counts, integ: int, args: argparse.Namespa
 
 
 def measure_latency(api: Api, phase: str, n: int, tag: str, label: str = "") -> LatencyResult:
-    """Single new alerts one at a time; each time until its incident is listed."""
+    """Single new alerts one at a time; each time until its incident is listed. Alert 0 warms
+    the server up (its first request on a worker is slower) and is reported apart."""
     _, path = api.integration(f"bench-latency-{phase}")
     result = LatencyResult(phase, label or phase)
-    for i in range(1, n + 1):
+    for i in range(n + 1):
         alertname = f"Bench{phase.capitalize()}{i}{tag}"
         summary = f"Bench latency {phase} {i} {tag}"
         entry = webhook_entry(alertname, summary, f"latency-{phase}-{i}-{tag}", starts_at())
-        body = orjson.dumps(webhook_body(alertname, [entry]))
         sent = time.perf_counter()
-        resp = api.post(path, body)
-        result.ingest.append(time.perf_counter() - sent)
+        resp = api.post(path, orjson.dumps(webhook_body(alertname, [entry])))
+        ingest = time.perf_counter() - sent
         if resp.status_code != 202:
             result.note = f"alert {i}: HTTP {resp.status_code} {resp.text[:300]}"
             break
-        while True:
-            listed = api.http.get("/api/v1/incidents", params={"limit": 1}).json()["items"]
-            waited = time.perf_counter() - sent
-            if listed and listed[0]["title"] == summary:
-                result.latencies.append(waited)
+        waited = incident_listed(api, summary, sent)
+        if i == 0:
+            result.first = waited
+            continue
+        result.ingest.append(ingest)
+        if waited is None:
+            result.timeouts += 1
+            if result.timeouts >= 3:
+                result.note = (f"gave up after {result.timeouts} alerts without an incident in "
+                               f"{LATENCY_TIMEOUT:g}s")
                 break
-            if waited > LATENCY_TIMEOUT:
-                result.timeouts += 1
-                break
-            time.sleep(POLL_SECONDS)
-        if result.timeouts >= 3:
-            result.note = f"gave up after {result.timeouts} alerts without an incident in " \
-                          f"{LATENCY_TIMEOUT:g}s"
-            break
+        else:
+            result.latencies.append(waited)
     return result
 
 
+def incident_listed(api: Api, title: str, sent: float) -> float | None:
+    """Seconds from `sent` until the newest incident is titled `title` (None: timed out)."""
+    while True:
+        listed = api.http.get("/api/v1/incidents", params={"limit": 1}).json()["items"]
+        waited = time.perf_counter() - sent
+        if listed and listed[0]["title"] == title:
+            return waited
+        if waited > LATENCY_TIMEOUT:
+            return None
+        time.sleep(POLL_SECONDS)
+
+
 def describe_latency(r: LatencyResult) -> str:
+    first = f"{ms(r.first)} ms" if r.first is not None else "timed out"
     text = (f"{len(r.latencies)} alerts: incident listed after p50 {ms(percentile(r.latencies, 50))}"
             f" ms, p99 {ms(percentile(r.latencies, 99))} ms, max {ms(max(r.latencies, default=0))}"
-            f" ms (intake 202 p50 {ms(percentile(r.ingest, 50))} ms); timeouts {r.timeouts}")
+            f" ms (intake 202 p50 {ms(percentile(r.ingest, 50))} ms; warm-up alert {first}); "
+            f"timeouts {r.timeouts}")
     return text + (f"; {r.note}" if r.note else "")
 
 
@@ -747,7 +769,9 @@ def describe_load(load: Load, per: int) -> str:
 
 def describe_triage(r: ScenarioResult) -> str:
     if r.drain_seconds is None:
-        return f"triage: {r.backlog_events} events untriaged at stop, {r.left} still left after wait"
+        return (f"triage: {r.backlog_events} events untriaged when the load stopped, {r.left} "
+                f"still untriaged {r.waited:.0f}s later; {r.alert_rows} of {r.triaged} alerts "
+                f"committed as alert rows by then ({r.triage_rate() or 0:.0f} alerts/s)")
     rate = r.triage_rate()
     return (f"triage: {r.backlog_events} events ({r.backlog_events * r.per} alerts) stored but "
             f"untriaged when the load stopped; all stored and triaged {r.drain_seconds:.1f}s "
@@ -864,7 +888,8 @@ def row(r: ScenarioResult, am: dict[str, Load]) -> list[str]:
             str(load.errors), ms(load.p50), ms(load.p99), f"{load.server_cpu:.2f}",
             str(r.backlog_events * r.per),
             f"{r.drain_seconds:.1f}" if r.drain_seconds is not None else f">{r.left}ev",
-            f"{rate:.0f}" if rate else "-", durable, ratio, target]
+            (f"~{rate:.0f}" if r.drain_seconds is None else f"{rate:.0f}") if rate else "-",
+            durable, ratio, target]
 
 
 def am_alert_rates(am: dict[str, Load]) -> dict[str, float]:
@@ -882,7 +907,8 @@ def print_summary(results: list[BackendResult], am: dict[str, Load],
     log(f"\nSummary: generator {generator}, C={args.connections}, {args.duration:g}s per "
         f"scenario, {args.workers} Tocsin workers. backlog = alerts stored but untriaged when "
         "the load stopped; drain s = until all were stored and triaged (>Nev: N events left at "
-        "the deadline); triage/s = alerts triaged per second from load start to then; vs AM = "
+        "the deadline); triage/s = alerts triaged per second from load start to then (~: alert "
+        "rows committed per second up to the deadline); vs AM = "
         f"Tocsin/Alertmanager alert rate, target single >= {TARGETS['single']:g}, batch100 >= "
         f"{TARGETS['batch100']:g}")
     if am:
@@ -900,6 +926,7 @@ def print_summary(results: list[BackendResult], am: dict[str, Load],
             log(f"  alert -> incident ({lat.label}): p50 {ms(percentile(lat.latencies, 50))} ms, "
                 f"p99 {ms(percentile(lat.latencies, 99))} ms, max "
                 f"{ms(max(lat.latencies, default=0))} ms over {len(lat.latencies)} alerts"
+                + (f" (warm-up alert {ms(lat.first)} ms)" if lat.first is not None else "")
                 + (f", {lat.timeouts} timeouts" if lat.timeouts else ""))
         problems = res.problems + [p for r in res.scenarios for p in r.problems]
         for p in problems:

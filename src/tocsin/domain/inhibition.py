@@ -35,10 +35,12 @@ def decide(
     firing: Iterable[tuple[str, Mapping[str, str]]],
 ) -> InhibitDecision:
     """The first rule (in order) with a firing source alert that inhibits the target."""
-    candidates = [(key, labels) for key, labels in firing if key != target_key]
+    candidates: list[tuple[str, Mapping[str, str]]] | None = None
     for rule in rules:
         if not matches_all(rule.target, target_labels):
             continue
+        if candidates is None:  # built only when some rule could mute this alert
+            candidates = [(key, labels) for key, labels in firing if key != target_key]
         source = _source_for(rule, target_labels, candidates)
         if source is None:
             continue

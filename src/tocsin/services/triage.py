@@ -9,7 +9,7 @@ from typing import Any
 
 from ..domain import business_hours, inhibition, routing, silence
 from ..domain.auth import Actor
-from ..domain.matchers import parse_matchers
+from ..domain.matchers import matches_all, parse_matchers
 from ..store.alerting_repos import try_processor_lock
 from ..store.models import Alert, IntakeEvent, IntegrationNotice, Service
 from ..store.uow import UnitOfWork
@@ -33,6 +33,11 @@ class Context:
     named: dict[str, Service | None] = field(default_factory=dict)
     integrations: dict[int, Any] = field(default_factory=dict)
 
+    def add_firing(self, key: str, labels: dict[str, str]) -> None:
+        """Only alerts that match some inhibition rule's source can ever mute another."""
+        if any(matches_all(r.source, labels) for r in self.cfg.inhibit_rules):
+            self.firing.append((key, labels))
+
     def integration(self, uow: UnitOfWork, integration_id: int | None) -> Any:
         if integration_id is None:
             return None
@@ -54,7 +59,7 @@ def load_context(uow: UnitOfWork, now: datetime) -> Context:
     open_cal = {name: business_hours.is_open(cal, now) for name, cal in cfg.calendars.items()}
     ctx = Context(now, cfg, silences, [], open_cal)
     for row in uow.alerts.firing():
-        ctx.firing.append((f"alert:{row.id}", alert_labels(uow, ctx, row)))
+        ctx.add_firing(f"alert:{row.id}", alert_labels(uow, ctx, row))
     return ctx
 
 
@@ -66,19 +71,28 @@ def alert_labels(uow: UnitOfWork, ctx: Context, a: Any) -> dict[str, str]:
                                   a.source, integ.name if integ else "manual")
 
 
-def process_pending(uow: UnitOfWork, limit: int = 500) -> int:
-    """Triage up to `limit` accepted events, oldest first, in one transaction."""
+def process_pending(uow: UnitOfWork, limit: int = 500, max_alerts: int | None = None) -> int:
+    """Triage accepted events, oldest first, in one transaction: up to `limit` events and
+    about `max_alerts` alerts. On SQLite the batch is kept small because this transaction
+    holds the only write lock, which alert intake needs for its commits too."""
     with uow:
         if not try_processor_lock(uow.session, TRIAGE_LOCK):
             return 0
         events = uow.intake.pending(limit)
         if not events:
             return 0
+        if max_alerts is None:
+            sqlite = uow.session.get_bind().dialect.name == "sqlite"
+            max_alerts = 50 if sqlite else 1000
         ctx = load_context(uow, uow.clock.now())
+        done = alerts_done = 0
         for ev in events:
             _process_event(uow, ctx, ev)
+            done, alerts_done = done + 1, alerts_done + len(ev.alerts)
+            if alerts_done >= max_alerts:
+                break
         uow.commit()
-        return len(events)
+        return done
 
 
 def _process_event(uow: UnitOfWork, ctx: Context, ev: IntakeEvent) -> None:
@@ -162,7 +176,7 @@ def triage_new(uow: UnitOfWork, ctx: Context, service: Service, integ: Any,
     for match in decision.matches:
         act.apply_route(uow, ctx, service, alert, match, labels)
     if alert.status != "resolved" and alert.suppressed is None:
-        ctx.firing.append((key, labels))  # the same sources a later batch would see
+        ctx.add_firing(key, labels)  # the same sources a later batch would see
 
 
 def flush_groups(uow: UnitOfWork, limit: int = 200) -> int:
