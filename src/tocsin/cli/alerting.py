@@ -4,6 +4,7 @@ terminal."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 from typing import Annotated
 
@@ -156,7 +157,9 @@ def dead_replay(dl_id: int) -> None:
 
 
 @engine_app.command("run")
-def engine_run(once: Annotated[bool, typer.Option(help="one pass, then exit")] = False) -> None:
+def engine_run(once: Annotated[bool, typer.Option(help="one pass, then exit")] = False,
+               parent_pid: Annotated[int, typer.Option(
+                   help="exit when this process is gone (set by tocsin serve)")] = 0) -> None:
     """Run the engine alone (triage, grouping timers, snoozes) without the web server."""
     from ..engine.engine import Engine
     from ..engine.kick import KickListener, socket_path
@@ -168,7 +171,7 @@ def engine_run(once: Annotated[bool, typer.Option(help="one pass, then exit")] =
         return
     listener = KickListener(socket_path(settings.var_dir))
     try:
-        while True:
+        while not parent_pid or os.getppid() == parent_pid:  # orphaned: the server is gone
             if not engine.drain():
                 listener.wait(1.0)
     finally:

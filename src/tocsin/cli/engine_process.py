@@ -25,7 +25,8 @@ class EngineProcess:
 
     def _spawn(self) -> subprocess.Popen:
         tocsin = Path(sys.executable).parent / "tocsin"
-        return subprocess.Popen([str(tocsin), "engine", "run"], env=dict(os.environ))
+        return subprocess.Popen([str(tocsin), "engine", "run", "--parent-pid", str(os.getpid())],
+                                env=dict(os.environ))
 
     def start(self) -> None:
         self._proc = self._spawn()
