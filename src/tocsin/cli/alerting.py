@@ -169,6 +169,10 @@ def engine_run(once: Annotated[bool, typer.Option(help="one pass, then exit")] =
     if once:
         typer.echo(f"handled {engine.drain()} row(s)")
         return
+    if parent_pid:
+        # Beside a server, accepting alerts comes first: under a burst the web workers get
+        # the CPU, and triage works the backlog off right after.
+        os.nice(5)
     listener = KickListener(socket_path(settings.var_dir))
     try:
         while not parent_pid or os.getppid() == parent_pid:  # orphaned: the server is gone
