@@ -34,8 +34,9 @@ receiver, no clustering) and its `POST /api/v2/alerts` is measured with the same
 one and 100 alerts per request, and the Tocsin/Alertmanager ratios are printed next to the
 targets (single >= 50% of Alertmanager's alert rate; batch100 >= 100%).
 
-PostgreSQL is used at postgresql://postgres@127.0.0.1:5432 (database `tocsin_bench`, created
-and dropped here); if it is not reachable, that backend is skipped.
+PostgreSQL is used at postgresql://postgres@127.0.0.1:5432 (database `tocsin_bench_intake_<pid>`,
+created and dropped for each instance, so that runs of this script and of bench/api.py do not
+clash); if it is not reachable, that backend is skipped.
 
 Run it with `make bench-intake`, or directly:
 
@@ -72,24 +73,24 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from api import (  # noqa: E402 - bench/api.py is a sibling script, not a package
-    PG_BENCH_DB,
     ROOT,
     TOCSIN,
     Server,
     child_pids,
     cli_env,
-    create_pg_db,
-    drop_pg_db,
     free_port,
     log,
     ms,
     percentile,
+    pg_admin,
     prepare,
     report_problems,
     server_problems,
 )
 
 BACKENDS = ("sqlite", "postgresql")
+# Not bench/api.py's `tocsin_bench`, and one per run: runs of either script may overlap.
+PG_BENCH_DB = f"tocsin_bench_intake_{os.getpid()}"
 PG_BENCH_DSN = f"postgresql://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
 ALERTMANAGER = Path("/usr/bin/prometheus-alertmanager")
 SERVICE = "payments-api"
@@ -481,6 +482,28 @@ def wait_http(url: str, proc: subprocess.Popen, log_path: Path, timeout: float =
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{url} not ready after {timeout:.0f}s")
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+def create_pg_db() -> str | None:
+    """A fresh bench database; None (after saying why) if PostgreSQL is unreachable."""
+    try:
+        pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+        pg_admin(f"CREATE DATABASE {PG_BENCH_DB}")
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        log(f"[postgresql] skipped: PostgreSQL not reachable ({reason})")
+        return None
+    return PG_BENCH_DSN.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def drop_pg_db() -> None:
+    try:
+        pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+    except psycopg.Error as exc:
+        log(f"[postgresql] warning: could not drop {PG_BENCH_DB}: {exc}")
 
 
 # --- database counts --------------------------------------------------------------------------

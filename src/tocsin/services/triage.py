@@ -30,6 +30,8 @@ class Context:
     firing: list[tuple[str, dict[str, Any]]]
     open_calendars: dict[str, bool]
     services: dict[int, Service] = field(default_factory=dict)
+    # (service id, dedup key) -> the open alert, prefetched for the batch and kept current
+    open_alerts: dict[tuple[int, str], Alert] = field(default_factory=dict)
     named: dict[str, Service | None] = field(default_factory=dict)
     integrations: dict[int, Any] = field(default_factory=dict)
 
@@ -85,6 +87,8 @@ def process_pending(uow: UnitOfWork, limit: int = 500, max_alerts: int | None = 
             sqlite = uow.session.get_bind().dialect.name == "sqlite"
             max_alerts = 50 if sqlite else 1000
         ctx = load_context(uow, uow.clock.now())
+        keys = list({a["dedup_key"] for ev in events for a in ev.alerts})
+        ctx.open_alerts = {(a.service_id, a.dedup_key): a for a in uow.alerts.open_by_keys(keys)}
         done = alerts_done = 0
         for ev in events:
             _process_event(uow, ctx, ev)
@@ -113,7 +117,10 @@ def _process_event(uow: UnitOfWork, ctx: Context, ev: IntakeEvent) -> None:
 def apply_event(uow: UnitOfWork, ctx: Context, integ: Any, ev: IntakeEvent,
                 data: dict[str, Any]) -> tuple[Alert | None, str]:
     service = _service_for(uow, ctx, integ, data)
-    existing = uow.alerts.open_by_key(service.id, data["dedup_key"])
+    slot = (service.id, data["dedup_key"])
+    existing = ctx.open_alerts.get(slot)
+    if existing is not None and existing.status == "resolved":
+        existing = None  # resolved earlier in this batch
     action = data["action"]
     if action == "resolve":
         if existing is None:
@@ -131,12 +138,14 @@ def apply_event(uow: UnitOfWork, ctx: Context, integ: Any, ev: IntakeEvent,
     since = ctx.now - timedelta(minutes=ctx.cfg.cooldown_minutes)
     recent = uow.alerts.resolved_since(service.id, data["dedup_key"], since)
     if recent is not None:
+        ctx.open_alerts[slot] = recent
         act.reopen(uow, ctx.now, recent, data, ev.id, ctx.cfg.cooldown_minutes)
         if recent.incident_id is None:  # nothing to re-open: triage it again, as new
             recent.suppressed = recent.route = recent.queue = None
             triage_new(uow, ctx, service, integ, recent)
         return recent, "re-opened within the cooldown"
     alert = uow.alerts.add(act.new_alert(ctx.now, service.id, integ, data, ev.id))
+    ctx.open_alerts[slot] = alert
     triage_new(uow, ctx, service, integ, alert)
     return alert, "new"
 

@@ -107,6 +107,15 @@ class AlertRepo(_Repo):
                                 Alert.status != "resolved")
         return self.s.scalar(q)
 
+    def open_by_keys(self, keys: list[str]) -> list[Alert]:
+        """Open alerts with any of these dedup keys (one query for a whole triage batch)."""
+        found: list[Alert] = []
+        for i in range(0, len(keys), 500):
+            q = select(Alert).where(Alert.dedup_key.in_(keys[i:i + 500]),
+                                    Alert.status != "resolved")
+            found.extend(self.s.scalars(q))
+        return found
+
     def resolved_since(self, service_id: int, dedup_key: str, since: datetime) -> Alert | None:
         q = (select(Alert).where(Alert.service_id == service_id, Alert.dedup_key == dedup_key,
                                  Alert.status == "resolved", Alert.resolved_at >= since)
