@@ -176,6 +176,8 @@ def _number(f: FormField, raw: Any, check: _Check) -> Any:
         return check.fail(f.key, "must be a whole number")
     if f.integer:
         value = int(value)
+    if abs(value) > 2**53:  # beyond what JSON consumers can represent exactly
+        return check.fail(f.key, "is too large")
     if f.min is not None and value < f.min:
         return check.fail(f.key, f"must be at least {f.min:g}")
     if f.max is not None and value > f.max:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import threading
 from pathlib import Path
@@ -26,8 +27,13 @@ def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> Eng
 
 
 def _dumps(value: object) -> str:
-    # orjson: JSON columns (alerts, bodies of timeline entries) are on the intake hot path
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    # orjson: JSON columns (alerts, bodies of timeline entries) are on the intake hot path.
+    # It refuses integers beyond 64 bits and lone surrogates; the standard library takes
+    # both (escaped), so odd but valid input is stored rather than failing with a 500.
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value, default=str)
 
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:

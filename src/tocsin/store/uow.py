@@ -87,6 +87,9 @@ class UnitOfWork:
         if isinstance(exc, DataError):
             raise ValidationFailed([FieldError("value", _first_line(exc.orig))],
                                    "a value does not fit the database") from exc
+        if isinstance(exc, UnicodeEncodeError):
+            raise ValidationFailed([FieldError("value", "text with invalid characters (lone "
+                                               "surrogates)")], "invalid text") from exc
 
     def record(self, actor: str, action: str, subject: str, data: dict) -> None:
         """Queue an audit record; it is chained in at commit."""
@@ -115,6 +118,9 @@ class UnitOfWork:
         except DataError as exc:
             raise ValidationFailed([FieldError("value", _first_line(exc.orig))],
                                    "a value does not fit the database") from exc
+        except UnicodeEncodeError as exc:
+            raise ValidationFailed([FieldError("value", "text with invalid characters (lone "
+                                               "surrogates)")], "invalid text") from exc
         finally:
             self._events, self._entries = [], []
 
