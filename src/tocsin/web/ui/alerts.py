@@ -4,7 +4,9 @@ routes (with a tester), integrations and dead letters."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool as off_loop
@@ -160,18 +162,12 @@ def integrations(request: Request, actor: Actor = ui("config:write")) -> Respons
 
 @router.post("/integrations")
 async def create_integration(request: Request, actor: Actor = ui("config:write")) -> Response:
-    import orjson
-
     data = await request.form()
-    raw = str(data.get("options") or "").strip()
-    try:
-        options = orjson.loads(raw) if raw else {}
-    except orjson.JSONDecodeError as exc:
-        raise ValidationFailed([FieldError("options", f"not valid JSON: {exc}")]) from exc
+    options = _options(data)
     c = container(request)
     view = await off_loop(svc.create_integration, c.uow(), actor, str(data.get("name") or ""),
                           str(data.get("type") or ""), str(data.get("service") or ""),
-                          options if isinstance(options, dict) else {}, c.settings.public_url)
+                          options, c.settings.public_url)
     request.session["flash"] = {"kind": "ok", "message": f"Integration {view.name} created: "
                                                          f"send alerts to {view.url}"}
     return RedirectResponse("/integrations", status_code=303)
@@ -180,9 +176,17 @@ async def create_integration(request: Request, actor: Actor = ui("config:write")
 @router.post("/integrations/{integration_id}")
 async def update_integration(integration_id: Id, request: Request,
                              actor: Actor = ui("config:write")) -> Response:
-    import orjson
-
     data = await request.form()
+    options = _options(data)
+    c = container(request)
+    await off_loop(svc.update_integration, c.uow(), actor, integration_id, None, options,
+                   data.get("enabled") == "true", c.settings.public_url)
+    request.session["flash"] = {"kind": "ok", "message": "Integration saved."}
+    return RedirectResponse("/integrations", status_code=303)
+
+
+def _options(data: Any) -> dict[str, Any]:
+    """An integration's options as typed in the form: a JSON object (empty means none)."""
     raw = str(data.get("options") or "").strip()
     try:
         options = orjson.loads(raw) if raw else {}
@@ -190,11 +194,7 @@ async def update_integration(integration_id: Id, request: Request,
         raise ValidationFailed([FieldError("options", f"not valid JSON: {exc}")]) from exc
     if not isinstance(options, dict):
         raise ValidationFailed([FieldError("options", "a JSON object")])
-    c = container(request)
-    await off_loop(svc.update_integration, c.uow(), actor, integration_id, None, options,
-                   data.get("enabled") == "true", c.settings.public_url)
-    request.session["flash"] = {"kind": "ok", "message": "Integration saved."}
-    return RedirectResponse("/integrations", status_code=303)
+    return options
 
 
 @router.get("/dead-letters")
