@@ -484,7 +484,7 @@ def wait_http(url: str, proc: subprocess.Popen, log_path: Path, timeout: float =
     raise RuntimeError(f"{url} not ready after {timeout:.0f}s")
 
 
-# --- databases ------------------------------------------------------------------------------
+# --- databases --------------------------------------------------------------------------------
 
 
 def create_pg_db() -> str | None:

@@ -118,7 +118,7 @@ def apply_route(uow: UnitOfWork, ctx: Any, service: Service, alert: Alert, match
         decide(alert, now, "snoozed", f"after hours in {route.calendar}: snoozed until "
                f"{snooze_until.isoformat()} by route {route.name}")
     if acts.open_incident:
-        _group(uow, now, service, alert, match, labels, snooze_until)
+        _group(uow, ctx, service, alert, match, labels, snooze_until)
     hooks = [h for h in (f"page {acts.page}" if acts.page else "",
                          f"post to channel {acts.channel}" if acts.channel else "",
                          f"escalate to {acts.escalate_to}" if acts.escalate_to else "") if h]
@@ -127,11 +127,14 @@ def apply_route(uow: UnitOfWork, ctx: Any, service: Service, alert: Alert, match
                page=acts.page, channel=acts.channel, escalate_to=acts.escalate_to)
 
 
-def _group(uow: UnitOfWork, now: datetime, service: Service, alert: Alert, match: RouteMatch,
+def _group(uow: UnitOfWork, ctx: Any, service: Service, alert: Alert, match: RouteMatch,
            labels: dict[str, str], snooze_until: datetime | None) -> None:
-    route = match.route
+    route, now = match.route, ctx.now
     key = match.group_key(labels)
-    group = uow.groups.live(service.id, route.name, key)
+    slot = (service.id, route.name, key)
+    group = ctx.groups.get(slot)
+    if group is None or group.status == "closed":
+        group = ctx.groups[slot] = uow.groups.live(service.id, route.name, key)
     if group is not None and group.incident_id:
         inc = uow.incidents.get(group.incident_id)
         if inc is None or inc.status not in OPEN_STATUSES:
@@ -145,6 +148,7 @@ def _group(uow: UnitOfWork, now: datetime, service: Service, alert: Alert, match
                                     "title": route.actions.title, "tag_owner":
                                     route.actions.tag_owner, "snooze_until":
                                     snooze_until.isoformat() if snooze_until else None}))
+        ctx.groups[slot] = group
         if route.group_wait_seconds:
             from datetime import timedelta
 

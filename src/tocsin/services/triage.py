@@ -32,6 +32,10 @@ class Context:
     services: dict[int, Service] = field(default_factory=dict)
     # (service id, dedup key) -> the open alert, prefetched for the batch and kept current
     open_alerts: dict[tuple[int, str], Alert] = field(default_factory=dict)
+    # (service id, dedup key) -> the latest alert resolved within the cooldown
+    recently_resolved: dict[tuple[int, str], Alert] = field(default_factory=dict)
+    # (service id, route, group key) -> the live group, looked up once per batch
+    groups: dict[tuple[int, str, str], Any] = field(default_factory=dict)
     named: dict[str, Service | None] = field(default_factory=dict)
     integrations: dict[int, Any] = field(default_factory=dict)
 
@@ -89,6 +93,9 @@ def process_pending(uow: UnitOfWork, limit: int = 500, max_alerts: int | None = 
         ctx = load_context(uow, uow.clock.now())
         keys = list({a["dedup_key"] for ev in events for a in ev.alerts})
         ctx.open_alerts = {(a.service_id, a.dedup_key): a for a in uow.alerts.open_by_keys(keys)}
+        since = ctx.now - timedelta(minutes=ctx.cfg.cooldown_minutes)
+        ctx.recently_resolved = {(a.service_id, a.dedup_key): a
+                                 for a in uow.alerts.resolved_since_by_keys(keys, since)}
         done = alerts_done = 0
         for ev in events:
             _process_event(uow, ctx, ev)
@@ -118,9 +125,8 @@ def apply_event(uow: UnitOfWork, ctx: Context, integ: Any, ev: IntakeEvent,
                 data: dict[str, Any]) -> tuple[Alert | None, str]:
     service = _service_for(uow, ctx, integ, data)
     slot = (service.id, data["dedup_key"])
-    existing = ctx.open_alerts.get(slot)
-    if existing is not None and existing.status == "resolved":
-        existing = None  # resolved earlier in this batch
+    cached = ctx.open_alerts.get(slot)
+    existing = cached if cached is not None and cached.status != "resolved" else None
     action = data["action"]
     if action == "resolve":
         if existing is None:
@@ -136,7 +142,8 @@ def apply_event(uow: UnitOfWork, ctx: Context, integ: Any, ev: IntakeEvent,
         act.repeat(ctx.now, existing, data, ev.id)
         return existing, f"deduplicated (seen {existing.count} times)"
     since = ctx.now - timedelta(minutes=ctx.cfg.cooldown_minutes)
-    recent = uow.alerts.resolved_since(service.id, data["dedup_key"], since)
+    recent = cached if cached is not None and cached.resolved_at and cached.resolved_at >= since \
+        else ctx.recently_resolved.get(slot)  # resolved earlier in this batch, or before it
     if recent is not None:
         ctx.open_alerts[slot] = recent
         act.reopen(uow, ctx.now, recent, data, ev.id, ctx.cfg.cooldown_minutes)

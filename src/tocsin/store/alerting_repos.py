@@ -116,6 +116,16 @@ class AlertRepo(_Repo):
             found.extend(self.s.scalars(q))
         return found
 
+    def resolved_since_by_keys(self, keys: list[str], since: datetime) -> list[Alert]:
+        """Alerts with these keys resolved since `since`, oldest resolution first."""
+        found: list[Alert] = []
+        for i in range(0, len(keys), 500):
+            q = (select(Alert).where(Alert.dedup_key.in_(keys[i:i + 500]),
+                                     Alert.status == "resolved", Alert.resolved_at >= since)
+                 .order_by(Alert.resolved_at))
+            found.extend(self.s.scalars(q))
+        return found
+
     def resolved_since(self, service_id: int, dedup_key: str, since: datetime) -> Alert | None:
         q = (select(Alert).where(Alert.service_id == service_id, Alert.dedup_key == dedup_key,
                                  Alert.status == "resolved", Alert.resolved_at >= since)
