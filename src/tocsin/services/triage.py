@@ -90,20 +90,28 @@ def process_pending(uow: UnitOfWork, limit: int = 500, max_alerts: int | None = 
         if max_alerts is None:
             sqlite = uow.session.get_bind().dialect.name == "sqlite"
             max_alerts = 50 if sqlite else 1000
+        events = _take(events, max_alerts)
         ctx = load_context(uow, uow.clock.now())
         keys = list({a["dedup_key"] for ev in events for a in ev.alerts})
         ctx.open_alerts = {(a.service_id, a.dedup_key): a for a in uow.alerts.open_by_keys(keys)}
         since = ctx.now - timedelta(minutes=ctx.cfg.cooldown_minutes)
         ctx.recently_resolved = {(a.service_id, a.dedup_key): a
                                  for a in uow.alerts.resolved_since_by_keys(keys, since)}
-        done = alerts_done = 0
         for ev in events:
             _process_event(uow, ctx, ev)
-            done, alerts_done = done + 1, alerts_done + len(ev.alerts)
-            if alerts_done >= max_alerts:
-                break
         uow.commit()
-        return done
+        return len(events)
+
+
+def _take(events: Any, max_alerts: int) -> list[IntakeEvent]:
+    """The oldest events up to about `max_alerts` alerts (always at least one event)."""
+    taken, count = [], 0
+    for ev in events:
+        taken.append(ev)
+        count += len(ev.alerts)
+        if count >= max_alerts:
+            break
+    return taken
 
 
 def _process_event(uow: UnitOfWork, ctx: Context, ev: IntakeEvent) -> None:

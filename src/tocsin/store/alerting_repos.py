@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, text
+from sqlalchemy.orm import defer
 
 from .models import (
     Alert,
@@ -48,6 +49,7 @@ class IntegrationRepo(_Repo):
 class IntakeRepo(_Repo):
     def pending(self, limit: int) -> Sequence[IntakeEvent]:
         q = (select(IntakeEvent).where(IntakeEvent.processed_at.is_(None))
+             .options(defer(IntakeEvent.body))  # raw bodies are for people, not for triage
              .order_by(IntakeEvent.id).limit(limit))
         return self.s.scalars(q).all()
 

@@ -107,6 +107,8 @@ class Alert(Base):
               postgresql_where=text("status <> 'resolved'"),
               sqlite_where=text("status <> 'resolved'")),
         Index("ix_alert_resolved_key", "service_id", "dedup_key", "resolved_at"),
+        # triage looks a whole batch's keys up at once, across services
+        Index("ix_alert_dedup_key", "dedup_key"),
         Index("ix_alert_last_seen", "last_seen"),
     )
 
