@@ -47,8 +47,12 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 TOCSIN = ROOT / ".venv" / "bin" / "tocsin"
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
-PG_BENCH_DB = "tocsin_bench"
-PG_BENCH_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+# One database per run: runs of the bench scripts may overlap and must not drop each other's.
+PG_BENCH_DB = f"tocsin_bench_{os.getpid()}"
+
+
+def pg_url(name: str) -> str:
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 BACKENDS = ("sqlite", "postgresql")
 ADMIN_EMAIL = "admin@example.com"
 BASE_ATTRS = {"workaround": False}
@@ -154,23 +158,23 @@ def pg_admin(sql: str) -> None:
         conn.execute(sql)
 
 
-def create_pg_db() -> str | None:
-    """A fresh `tocsin_bench` database; None (after saying why) if the server is unreachable."""
+def create_pg_db(name: str = PG_BENCH_DB) -> str | None:
+    """A fresh bench database; None (after saying why) if the server is unreachable."""
     try:
-        pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-        pg_admin(f"CREATE DATABASE {PG_BENCH_DB}")
+        pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        pg_admin(f"CREATE DATABASE {name}")
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         log(f"[postgresql] skipped: PostgreSQL not reachable ({reason})")
         return None
-    return PG_BENCH_URL
+    return pg_url(name)
 
 
-def drop_pg_db() -> None:
+def drop_pg_db(name: str = PG_BENCH_DB) -> None:
     try:
-        pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+        pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     except psycopg.Error as exc:
-        log(f"[postgresql] warning: could not drop {PG_BENCH_DB}: {exc}")
+        log(f"[postgresql] warning: could not drop {name}: {exc}")
 
 
 # --- CLI preparation --------------------------------------------------------------------------

@@ -82,10 +82,15 @@ from api import (  # noqa: E402 - bench/api.py is a sibling script, not a packag
     log,
     ms,
     percentile,
-    pg_admin,
     prepare,
     report_problems,
     server_problems,
+)
+from api import (
+    create_pg_db as create_pg_db_named,
+)
+from api import (
+    drop_pg_db as drop_pg_db_named,
 )
 
 BACKENDS = ("sqlite", "postgresql")
@@ -488,22 +493,11 @@ def wait_http(url: str, proc: subprocess.Popen, log_path: Path, timeout: float =
 
 
 def create_pg_db() -> str | None:
-    """A fresh bench database; None (after saying why) if PostgreSQL is unreachable."""
-    try:
-        pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-        pg_admin(f"CREATE DATABASE {PG_BENCH_DB}")
-    except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        log(f"[postgresql] skipped: PostgreSQL not reachable ({reason})")
-        return None
-    return PG_BENCH_DSN.replace("postgresql://", "postgresql+psycopg://", 1)
+    return create_pg_db_named(PG_BENCH_DB)
 
 
 def drop_pg_db() -> None:
-    try:
-        pg_admin(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-    except psycopg.Error as exc:
-        log(f"[postgresql] warning: could not drop {PG_BENCH_DB}: {exc}")
+    drop_pg_db_named(PG_BENCH_DB)
 
 
 # --- database counts --------------------------------------------------------------------------
