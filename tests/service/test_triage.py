@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tocsin.domain.auth import cli_actor
 from tocsin.engine.engine import Engine
 from tocsin.services import alerts, catalog, config, incidents, intake
 from tocsin.store.alerting_repos import AlertFilter
+from tocsin.store.models import Alert
 from tocsin.web.app import create_asgi
 
 PAYLOADS = Path(__file__).resolve().parents[3] / "shared" / "data" / "payloads"
@@ -68,8 +70,14 @@ def test_critical_production_alerts_open_one_p1_incident_then_resolve_it(world, 
     post(world, *resolved, status="resolved")
     inc = incidents.get(container.uow(), inc.id)
     assert inc.status == "resolved"
-    texts = [e.text for e in incidents.timeline(container.uow(), inc.id)]
-    assert sum("Alert attached" in t for t in texts) == 2
+    entries = incidents.timeline(container.uow(), inc.id)
+    texts = [e.text for e in entries]
+    # one entry for the two alerts of one batch, naming both, before the auto-resolve
+    [attached] = [e for e in entries if e.kind == "alerts_attached"]
+    assert attached.body["count"] == 2 and attached.body["routes"] == ["production-outage"]
+    assert {a["alert_id"] for a in attached.body["alerts"]} == {a.id for a in found}
+    assert attached.text.startswith("2 alerts attached (route production-outage): ")
+    assert texts.index(attached.text) < len(texts) - 1
     assert "resolved automatically: all 2 alert(s) resolved" in texts[-1]
 
 
@@ -121,6 +129,45 @@ def test_critical_inhibits_warnings_of_the_same_service(world, container):
     slow = [a for a in all_alerts(container) if a.labels["alertname"] == "Slow"][0]
     assert slow.suppressed == "inhibited"
     assert "critical-mutes-lesser-on-same-instance" in slow.decisions[-1]["reason"]
+
+
+def source_marks(container):
+    with container.uow() as uow:
+        return {a.labels["alertname"]: a.inhibit_source for a in uow.session.scalars(
+            select(Alert).where(Alert.status != "resolved"))}
+
+
+def test_a_source_new_in_the_same_batch_is_named_by_its_id(world, container):
+    post(world, am_alert(name="Down", env="production", severity="critical", instance="a"),
+         am_alert(name="Slow", severity="warning", instance="a"))
+    found = {a.labels["alertname"]: a for a in all_alerts(container)}
+    assert found["Slow"].suppressed == "inhibited"
+    assert found["Slow"].decisions[-1]["source"] == f"alert:{found['Down'].id}"
+    assert source_marks(container) == {"Down": True, "Slow": False}
+
+
+def test_inhibition_marks_follow_rule_changes(world, container):
+    post(world, am_alert(name="Down", env="production", severity="critical", instance="a"))
+    assert source_marks(container) == {"Down": True}
+    exported = config.export_text(container.uow())
+    rules = ("inhibit_rules:\n- name: page-mutes-rest\n  source: {tier: page}\n"
+             "  target: {severity: warning}\n  equal: [instance]\n")
+    config.apply_text(container.uow(), ADMIN, rules, "inhibit.yaml")
+    post(world, am_alert(name="Slow", severity="warning", instance="a"))
+    found = {a.labels["alertname"]: a for a in all_alerts(container)}
+    assert not source_marks(container)["Down"]  # recomputed for the new rules
+    assert found["Slow"].suppressed != "inhibited"
+    post(world, am_alert(name="Pager", tier="page", category="performance", instance="a"),
+         am_alert(name="Slower", severity="warning", instance="a"))
+    found = {a.labels["alertname"]: a for a in all_alerts(container)}
+    assert found["Slower"].suppressed == "inhibited" and source_marks(container)["Pager"]
+    config.apply_text(container.uow(), ADMIN, exported, "all.yaml")  # the old rules again
+    post(world, am_alert(name="Slowest", severity="warning", instance="a"))
+    found = {a.labels["alertname"]: a for a in all_alerts(container)}
+    marks = source_marks(container)
+    assert marks["Down"] and not marks["Pager"]
+    assert found["Slowest"].suppressed == "inhibited"
+    assert found["Slowest"].decisions[-1]["source"] == f"alert:{found['Down'].id}"
 
 
 def test_log_and_close_and_queue_routes(world, container):

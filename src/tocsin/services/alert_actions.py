@@ -66,6 +66,7 @@ def reopen(uow: UnitOfWork, now: datetime, alert: Alert, d: dict[str, Any], even
     if alert.incident_id:
         inc = uow.incidents.get(alert.incident_id)
         if inc and inc.status not in OPEN_STATUSES:
+            write_attachments(uow, inc.id)
             inc_svc.transition_in(uow, TRIAGE, inc, "reopen",
                                   f"alert re-fired within the cooldown: {alert.summary}")
 
@@ -86,6 +87,7 @@ def _maybe_auto_resolve(uow: UnitOfWork, alert: Alert) -> None:
         return
     uow.session.flush()
     if uow.alerts.open_count_for_incident(inc.id) == 0:
+        write_attachments(uow, inc.id)
         total = len(uow.alerts.for_incident(inc.id))
         inc_svc.transition_in(uow, TRIAGE, inc, "resolve",
                               f"resolved automatically: all {total} alert(s) resolved")
@@ -96,6 +98,7 @@ def acknowledge_alert(uow: UnitOfWork, now: datetime, alert: Alert, event_id: in
     decide(alert, now, "acknowledged", "acknowledged by the source")
     inc = uow.incidents.get(alert.incident_id) if alert.incident_id else None
     if inc is not None:
+        write_attachments(uow, inc.id)
         inc_svc.transition_in(uow, TRIAGE, inc, "acknowledge",
                               f"alert acknowledged at the source: {alert.summary}")
 
@@ -200,9 +203,55 @@ def _attach(uow: UnitOfWork, now: datetime, inc: Incident, alert: Alert, route: 
     alert.incident_id = inc.id
     decide(alert, now, "incident", f"attached to INC-{inc.number} by route {route}",
            incident_id=inc.id)
-    inc_svc.append_in(uow, TRIAGE, inc, "alert_attached", {
-        "alert_id": alert.id, "summary": alert.summary, "severity": alert.severity,
-        "source": alert.source, "route": route})
+    attachments(uow).add(inc, alert, route)
+
+
+MAX_LISTED = 100  # an entry lists this many of the alerts it attaches, and counts them all
+
+
+class Attachments:
+    """Alerts attached to incidents in one transaction, written as one timeline entry per
+    incident when the transaction is about to end (or before that incident's next entry,
+    so the timeline keeps its order): a storm of 5,000 alerts is one entry, not 5,000."""
+
+    def __init__(self) -> None:
+        self.by_incident: dict[int, tuple[Incident, list[tuple[Alert, str]]]] = {}
+
+    def add(self, inc: Incident, alert: Alert, route: str) -> None:
+        self.by_incident.setdefault(inc.id, (inc, []))[1].append((alert, route))
+
+    def write(self, uow: UnitOfWork, incident_id: int | None = None) -> None:
+        ids = [incident_id] if incident_id is not None else list(self.by_incident)
+        ids = [i for i in ids if i in self.by_incident]
+        if not ids:
+            return
+        if any(a.id is None for i in ids for a, _ in self.by_incident[i][1]):
+            uow.session.flush()  # new alerts get their ids
+        for i in ids:
+            inc, items = self.by_incident.pop(i)
+            listed = [{"alert_id": a.id, "summary": a.summary, "severity": a.severity,
+                       "source": a.source, "route": r} for a, r in items[:MAX_LISTED]]
+            if len(items) == 1:
+                inc_svc.append_in(uow, TRIAGE, inc, "alert_attached", listed[0])
+            else:
+                routes = sorted({r for _, r in items})
+                inc_svc.append_in(uow, TRIAGE, inc, "alerts_attached", {
+                    "count": len(items), "routes": routes, "alerts": listed})
+
+
+def attachments(uow: UnitOfWork) -> Attachments:
+    """The transaction's pending attachments (kept on its session)."""
+    found = uow.session.info.get("tocsin.attachments")
+    if found is None:
+        found = uow.session.info["tocsin.attachments"] = Attachments()
+        uow.before_commit(lambda: found.write(uow))
+    return found
+
+
+def write_attachments(uow: UnitOfWork, incident_id: int | None = None) -> None:
+    found = uow.session.info.get("tocsin.attachments")
+    if found is not None:
+        found.write(uow, incident_id)
 
 
 def flush_group(uow: UnitOfWork, now: datetime, group: AlertGroup) -> None:
@@ -223,4 +272,5 @@ def unsnooze_alert(alert: Alert, now: datetime, why: str) -> None:
 
 def unsnooze_incident(uow: UnitOfWork, inc: Incident, why: str) -> None:
     inc.snoozed_until = None
+    write_attachments(uow, inc.id)
     inc_svc.append_in(uow, TRIAGE, inc, "unsnoozed", {"text": why})

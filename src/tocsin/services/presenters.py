@@ -64,6 +64,13 @@ def entry_text(kind: str, body: dict) -> str:
         case "alert_attached":
             return (f"Alert attached ({body.get('source')}, {body.get('severity') or 'no severity'}"
                     f", route {body.get('route')}): {body.get('summary')}")
+        case "alerts_attached":
+            listed = body.get("alerts") or []
+            shown = "; ".join(str(a.get("summary")) for a in listed[:5])
+            more = int(body.get("count", len(listed))) - min(len(listed), 5)
+            return (f"{body.get('count')} alerts attached (route "
+                    f"{', '.join(body.get('routes') or [])}): {shown}"
+                    + (f" and {more} more" if more > 0 else ""))
         case "unsnoozed" | "snoozed":
             return str(body.get("text", ""))
         case "update":

@@ -3,9 +3,12 @@ route — and carry out the routes' actions. Runs in the engine, in batches."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from ..domain import business_hours, inhibition, routing, silence
 from ..domain.auth import Actor
@@ -38,11 +41,23 @@ class Context:
     groups: dict[tuple[int, str, str], Any] = field(default_factory=dict)
     named: dict[str, Service | None] = field(default_factory=dict)
     integrations: dict[int, Any] = field(default_factory=dict)
+    # keys of firing alerts not flushed yet (no id): placeholder -> alert
+    unflushed: dict[str, Alert] = field(default_factory=dict)
+
+    def is_source(self, labels: dict[str, str]) -> bool:
+        """Only alerts that match some inhibition rule's source can ever mute another."""
+        return any(matches_all(r.source, labels) for r in self.cfg.inhibit_rules)
 
     def add_firing(self, key: str, labels: dict[str, str]) -> None:
-        """Only alerts that match some inhibition rule's source can ever mute another."""
-        if any(matches_all(r.source, labels) for r in self.cfg.inhibit_rules):
+        if self.is_source(labels):
             self.firing.append((key, labels))
+
+    def key_of(self, alert: Alert) -> str:
+        if alert.id is not None:
+            return f"alert:{alert.id}"
+        placeholder = f"pending:{id(alert)}"
+        self.unflushed[placeholder] = alert
+        return placeholder
 
     def integration(self, uow: UnitOfWork, integration_id: int | None) -> Any:
         if integration_id is None:
@@ -57,16 +72,39 @@ class Context:
         return self.services[service_id]
 
 
+SOURCES_FOR = "triage.inhibit_sources_for"
+
+
 def load_context(uow: UnitOfWork, now: datetime) -> Context:
     cfg = alerting_config.load(uow)
     silences = [silence.Silence(r.id, parse_matchers(r.matchers, f"silence {r.id}"),
-                                r.starts_at, r.ends_at, r.created_by, r.comment, r.kind)
+                                r.starts_at, r.ends_at, r.created_by,
+                                r.comment, r.kind)
                 for r in uow.silences.active_or_pending(now)]
     open_cal = {name: business_hours.is_open(cal, now) for name, cal in cfg.calendars.items()}
     ctx = Context(now, cfg, silences, [], open_cal)
+    _check_source_marks(uow, ctx)
     for row in uow.alerts.firing():
         ctx.add_firing(f"alert:{row.id}", alert_labels(uow, ctx, row))
     return ctx
+
+
+def _check_source_marks(uow: UnitOfWork, ctx: Context) -> None:
+    """Open alerts carry a mark saying they match some inhibition rule's source, so that a
+    batch reads only those. The marks hold for the rules they were computed with: when the
+    rules change, every open alert is looked at again once."""
+    rules = uow.settings.get("inhibit_rules", []) or []
+    digest = hashlib.sha256(orjson.dumps(rules, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    if uow.settings.get(SOURCES_FOR) == digest:
+        return
+    after = 0
+    while rows := uow.alerts.open_rows(after, 2000):
+        on = [r.id for r in rows if ctx.is_source(alert_labels(uow, ctx, r))]
+        off = [r.id for r in rows if r.inhibit_source and r.id not in set(on)]
+        uow.alerts.set_inhibit_source(on, True)
+        uow.alerts.set_inhibit_source(off, False)
+        after = rows[-1].id
+    uow.settings.put(SOURCES_FOR, digest)
 
 
 def alert_labels(uow: UnitOfWork, ctx: Context, a: Any) -> dict[str, str]:
@@ -97,8 +135,14 @@ def process_pending(uow: UnitOfWork, limit: int = 500, max_alerts: int | None = 
         since = ctx.now - timedelta(minutes=ctx.cfg.cooldown_minutes)
         ctx.recently_resolved = {(a.service_id, a.dedup_key): a
                                  for a in uow.alerts.resolved_since_by_keys(keys, since)}
-        for ev in events:
-            _process_event(uow, ctx, ev)
+        done = [(ev, _process_event(uow, ctx, ev)) for ev in events]
+        uow.session.flush()  # the batch's new alerts get their ids here, in one insert
+        act.write_attachments(uow)
+        for ev, outcomes in done:
+            ev.processed_at = ctx.now
+            ev.result = {**(ev.result or {}), "alerts": [
+                {"dedup_key": key, "alert_id": alert.id if alert else None, "outcome": what}
+                for key, alert, what in outcomes]}
         uow.commit()
         return len(events)
 
@@ -114,19 +158,19 @@ def _take(events: Any, max_alerts: int) -> list[IntakeEvent]:
     return taken
 
 
-def _process_event(uow: UnitOfWork, ctx: Context, ev: IntakeEvent) -> None:
+def _process_event(uow: UnitOfWork, ctx: Context,
+                   ev: IntakeEvent) -> list[tuple[str, Alert | None, str]]:
     integ = ctx.integration(uow, ev.integration_id)
     outcomes = []
     for data in ev.alerts:
         alert, what = apply_event(uow, ctx, integ, ev, data)
-        outcomes.append({"dedup_key": data["dedup_key"], "alert_id": alert.id if alert else None,
-                         "outcome": what})
+        outcomes.append((data["dedup_key"], alert, what))
     for notice in (ev.result or {}).get("notices", []):
         uow.session.add(IntegrationNotice(
             integration_id=ev.integration_id, received_at=ev.received_at,
             kind=str(notice.get("kind", ""))[:60], message=str(notice.get("message", "")),
             data=dict(notice.get("data") or {})))
-    ev.processed_at, ev.result = ctx.now, {**(ev.result or {}), "alerts": outcomes}
+    return outcomes
 
 
 def apply_event(uow: UnitOfWork, ctx: Context, integ: Any, ev: IntakeEvent,
@@ -148,6 +192,8 @@ def apply_event(uow: UnitOfWork, ctx: Context, integ: Any, ev: IntakeEvent,
         return existing, "acknowledged"
     if existing is not None:
         act.repeat(ctx.now, existing, data, ev.id)
+        if ctx.cfg.inhibit_rules:  # its labels may have changed
+            existing.inhibit_source = ctx.is_source(alert_labels(uow, ctx, existing))
         return existing, f"deduplicated (seen {existing.count} times)"
     since = ctx.now - timedelta(minutes=ctx.cfg.cooldown_minutes)
     recent = cached if cached is not None and cached.resolved_at and cached.resolved_at >= since \
@@ -155,6 +201,7 @@ def apply_event(uow: UnitOfWork, ctx: Context, integ: Any, ev: IntakeEvent,
     if recent is not None:
         ctx.open_alerts[slot] = recent
         act.reopen(uow, ctx.now, recent, data, ev.id, ctx.cfg.cooldown_minutes)
+        recent.inhibit_source = ctx.is_source(alert_labels(uow, ctx, recent))
         if recent.incident_id is None:  # nothing to re-open: triage it again, as new
             recent.suppressed = recent.route = recent.queue = None
             triage_new(uow, ctx, service, integ, recent)
@@ -181,7 +228,8 @@ def triage_new(uow: UnitOfWork, ctx: Context, service: Service, integ: Any,
                alert: Alert) -> None:
     """Silence, inhibit, route — each decision stored on the alert with its reason."""
     labels = alert_labels(uow, ctx, alert)
-    key = f"alert:{alert.id}"
+    alert.inhibit_source = ctx.is_source(labels)
+    key = ctx.key_of(alert)
     sil = silence.decide(ctx.silences, labels, ctx.now)
     if sil.silenced:
         act.decide(alert, ctx.now, "silenced", sil.reason, silence_id=sil.silence_id)
@@ -189,6 +237,10 @@ def triage_new(uow: UnitOfWork, ctx: Context, service: Service, integ: Any,
         return
     inh = inhibition.decide(ctx.cfg.inhibit_rules, key, labels, ctx.firing)
     if inh.inhibited:
+        if inh.source_key in ctx.unflushed:  # a source new in this batch: name it by its id
+            uow.session.flush()
+            inh = inhibition.decide(ctx.cfg.inhibit_rules, ctx.key_of(alert), labels,
+                                    [(_real_key(ctx, k), v) for k, v in ctx.firing])
         act.decide(alert, ctx.now, "inhibited", inh.reason, rule=inh.rule, source=inh.source_key)
         alert.suppressed = "inhibited"
         return
@@ -199,8 +251,13 @@ def triage_new(uow: UnitOfWork, ctx: Context, service: Service, integ: Any,
         return
     for match in decision.matches:
         act.apply_route(uow, ctx, service, alert, match, labels)
-    if alert.status != "resolved" and alert.suppressed is None:
-        ctx.add_firing(key, labels)  # the same sources a later batch would see
+    if alert.status != "resolved" and alert.suppressed is None and alert.inhibit_source:
+        ctx.firing.append((key, labels))  # the same sources a later batch would see
+
+
+def _real_key(ctx: Context, key: str) -> str:
+    alert = ctx.unflushed.get(key)
+    return f"alert:{alert.id}" if alert is not None and alert.id is not None else key
 
 
 def flush_groups(uow: UnitOfWork, limit: int = 200) -> int:
@@ -212,6 +269,7 @@ def flush_groups(uow: UnitOfWork, limit: int = 200) -> int:
         groups = uow.groups.waiting_due(now, limit)
         for group in groups:
             act.flush_group(uow, now, group)
+        act.write_attachments(uow)
         if groups:
             uow.commit()
         return len(groups)

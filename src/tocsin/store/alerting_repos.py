@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import defer
 
 from .models import (
@@ -100,8 +100,9 @@ class AlertRepo(_Repo):
         return self.s.get(Alert, alert_id)
 
     def add(self, row: Alert) -> Alert:
+        """Staged, not flushed: triage adds many and the ORM inserts them together at the next
+        flush (the id is None until then)."""
         self.s.add(row)
-        self.s.flush()
         return row
 
     def open_by_key(self, service_id: int, dedup_key: str) -> Alert | None:
@@ -135,12 +136,27 @@ class AlertRepo(_Repo):
         return self.s.scalar(q)
 
     def firing(self) -> list[Any]:
-        """Open alerts that are not suppressed (the possible inhibition sources):
-        rows of id, labels, service_id, severity, source, integration_id."""
+        """Open, unsuppressed alerts marked as matching an inhibition rule's source (the
+        only ones that can mute another): rows of id, labels, service_id, severity, source,
+        integration_id."""
         q = select(Alert.id, Alert.labels, Alert.service_id, Alert.severity, Alert.source,
-                   Alert.integration_id).where(Alert.status != "resolved",
+                   Alert.integration_id).where(Alert.inhibit_source, Alert.status != "resolved",
                                                Alert.suppressed.is_(None))
         return list(self.s.execute(q))
+
+    def open_rows(self, after_id: int, limit: int) -> list[Any]:
+        """Open alerts by id (for recomputing the inhibition-source marks): rows of id,
+        labels, service_id, severity, source, integration_id, inhibit_source."""
+        q = (select(Alert.id, Alert.labels, Alert.service_id, Alert.severity, Alert.source,
+                    Alert.integration_id, Alert.inhibit_source)
+             .where(Alert.status != "resolved", Alert.id > after_id).order_by(Alert.id)
+             .limit(limit))
+        return list(self.s.execute(q))
+
+    def set_inhibit_source(self, ids: list[int], value: bool) -> None:
+        for i in range(0, len(ids), 500):
+            self.s.execute(update(Alert).where(Alert.id.in_(ids[i:i + 500]))
+                           .values(inhibit_source=value))
 
     def open_count_for_incident(self, incident_id: int) -> int:
         q = select(func.count()).select_from(Alert).where(Alert.incident_id == incident_id,

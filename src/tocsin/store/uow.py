@@ -70,6 +70,7 @@ class UnitOfWork:
         self.groups, self.silences = GroupRepo(s), SilenceRepo(s)
         self._events: list[AuditEvent] = []
         self._entries: list[tuple[str, TimelineEntry]] = []
+        self._before_commit: list[Callable[[], None]] = []
         return self
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
@@ -100,8 +101,15 @@ class UnitOfWork:
         self._entries.append((actor, entry))
         return entry
 
+    def before_commit(self, hook: Callable[[], None]) -> None:
+        """Run `hook` at the start of the next commit (work a use case batches up)."""
+        self._before_commit.append(hook)
+
     def commit(self) -> None:
         try:
+            hooks, self._before_commit = self._before_commit, []
+            for hook in hooks:
+                hook()
             self.session.flush()
             events = self._events + [
                 AuditEvent(actor, "timeline.append", f"incident:{e.incident_id}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, JSONType, UTCDateTime
@@ -97,6 +97,9 @@ class Alert(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # why nothing happened for it: silenced | inhibited | snoozed | unrouted | None
     suppressed: Mapped[str | None] = mapped_column(String(20))
+    # its labels match some inhibition rule's source: triage reads only these as sources
+    inhibit_source: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=false())
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     decisions: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -110,6 +113,9 @@ class Alert(Base):
         # triage looks a whole batch's keys up at once, across services
         Index("ix_alert_dedup_key", "dedup_key"),
         Index("ix_alert_last_seen", "last_seen"),
+        Index("ix_alert_inhibit_source", "id",
+              postgresql_where=text("inhibit_source AND status <> 'resolved'"),
+              sqlite_where=text("inhibit_source AND status <> 'resolved'")),
     )
 
 
