@@ -508,7 +508,7 @@ class Counts:
 
     def __init__(self, backend: str, sqlite_path: Path | None) -> None:
         self.backend, self.path = backend, sqlite_path
-        self.array_length = "json_array_length" if backend == "sqlite" else "jsonb_array_length"
+        self.array_length = "json_array_length"  # SQLite and PostgreSQL (json column)
 
     def row(self, sql: str) -> tuple:
         if self.backend == "sqlite":
@@ -858,16 +858,22 @@ def run_backend(backend: str, args: argparse.Namespace, tag: str) -> BackendResu
     with tocsin_instance(backend, args, "latency", problems) as inst:
         if inst is None:
             return None
-        latency.append(measure_latency(inst.api, "fresh", args.latency_alerts, tag))
-        log(f"[{backend}] alert -> incident, fresh database: {describe_latency(latency[-1])}")
-        probe(inst.api, inst.counts, tag, 30)
+        if args.latency_alerts:
+            latency.append(measure_latency(inst.api, "fresh", args.latency_alerts, tag))
+            log(f"[{backend}] alert -> incident, fresh database: "
+                f"{describe_latency(latency[-1])}")
+            probe(inst.api, inst.counts, tag, 30)
     for name, per, unique in SCENARIOS:
+        if name not in args.scenarios:
+            continue
         with tocsin_instance(backend, args, name, problems) as inst:
             if inst is None:
                 raise RuntimeError("PostgreSQL is no longer reachable")
             r = run_scenario(inst, name, per, unique, args, tag)
             scenarios.append(r)
             if name == "dedup":
+                continue
+            if not args.latency_alerts:
                 continue
             if r.drain_seconds is None:
                 log(f"[{backend}] alert -> incident after {name}: not measured, its backlog "
@@ -970,7 +976,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="seconds to wait for the engine to triage a scenario's backlog")
     p.add_argument("--latency-alerts", type=int, default=30,
                    help="alerts sent one at a time for the alert -> incident latency")
+    p.add_argument("--scenarios", default=",".join(s[0] for s in SCENARIOS),
+                   help="comma-separated load scenarios to run: single,batch100,dedup")
     args = p.parse_args(argv)
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    if set(args.scenarios) - {s[0] for s in SCENARIOS}:
+        p.error(f"unknown scenario(s) in {args.scenarios}")
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(args.backends) - set(BACKENDS)
     if unknown:

@@ -4,6 +4,7 @@ route — and carry out the routes' actions. Runs in the engine, in batches."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,25 @@ TRIAGE_LOCK = 7_201_001
 TRIAGE = Actor(None, "alert triage", "admin")
 
 
+class Firing:
+    """The firing alerts that can inhibit others, read from the database only when some
+    alert of the batch matches a rule's target (a storm of critical alerts never needs
+    them), plus the sources that arrive in the batch."""
+
+    def __init__(self, load: Callable[[], list[tuple[str, dict[str, Any]]]]) -> None:
+        self._load, self._stored = load, None
+        self.added: list[tuple[str, dict[str, Any]]] = []
+
+    def append(self, item: tuple[str, dict[str, Any]]) -> None:
+        self.added.append(item)
+
+    def __iter__(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        if self._stored is None:
+            self._stored = self._load()
+        yield from self._stored
+        yield from self.added
+
+
 @dataclass
 class Context:
     """What one batch needs, loaded once."""
@@ -30,7 +50,7 @@ class Context:
     now: datetime
     cfg: alerting_config.AlertingConfig
     silences: list[silence.Silence]
-    firing: list[tuple[str, dict[str, Any]]]
+    firing: Firing
     open_calendars: dict[str, bool]
     services: dict[int, Service] = field(default_factory=dict)
     # (service id, dedup key) -> the open alert, prefetched for the batch and kept current
@@ -47,10 +67,6 @@ class Context:
     def is_source(self, labels: dict[str, str]) -> bool:
         """Only alerts that match some inhibition rule's source can ever mute another."""
         return any(matches_all(r.source, labels) for r in self.cfg.inhibit_rules)
-
-    def add_firing(self, key: str, labels: dict[str, str]) -> None:
-        if self.is_source(labels):
-            self.firing.append((key, labels))
 
     def key_of(self, alert: Alert) -> str:
         if alert.id is not None:
@@ -82,11 +98,18 @@ def load_context(uow: UnitOfWork, now: datetime) -> Context:
                                 r.comment, r.kind)
                 for r in uow.silences.active_or_pending(now)]
     open_cal = {name: business_hours.is_open(cal, now) for name, cal in cfg.calendars.items()}
-    ctx = Context(now, cfg, silences, [], open_cal)
+    ctx = Context(now, cfg, silences, Firing(lambda: _sources(uow, ctx)), open_cal)
     _check_source_marks(uow, ctx)
-    for row in uow.alerts.firing():
-        ctx.add_firing(f"alert:{row.id}", alert_labels(uow, ctx, row))
     return ctx
+
+
+def _sources(uow: UnitOfWork, ctx: Context) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for row in uow.alerts.firing():
+        labels = alert_labels(uow, ctx, row)
+        if ctx.is_source(labels):
+            found.append((f"alert:{row.id}", labels))
+    return found
 
 
 def _check_source_marks(uow: UnitOfWork, ctx: Context) -> None:

@@ -23,10 +23,10 @@ def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> Eng
     if is_sqlite(url):
         return _sqlite_engine(url, immediate)
     return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
-                         json_serializer=_dumps, json_deserializer=orjson.loads)
+                         json_serializer=dumps, json_deserializer=orjson.loads)
 
 
-def _dumps(value: object) -> str:
+def dumps(value: object) -> str:
     # orjson: JSON columns (alerts, bodies of timeline entries) are on the intake hot path.
     # It refuses integers beyond 64 bits and lone surrogates; the standard library takes
     # both (escaped), so odd but valid input is stored rather than failing with a 500.
@@ -41,7 +41,7 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     if u.database and u.database != ":memory:":
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                           json_serializer=_dumps, json_deserializer=orjson.loads)
+                           json_serializer=dumps, json_deserializer=orjson.loads)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # noqa: ANN001

@@ -63,15 +63,35 @@ class GroupCommitter:
                 try:
                     await loop.run_in_executor(self._pool, self._write, [r for r, _ in batch])
                 except Exception as exc:  # noqa: BLE001 - every waiter must hear of it
-                    log.exception("intake batch of %d failed", len(batch))
-                    for _, fut in batch:
-                        if not fut.done():
-                            fut.set_exception(exc)
+                    if len(batch) == 1:
+                        log.exception("intake event could not be stored")
+                        self._settle(batch, exc)
+                        continue
+                    # One bad row must not fail the others: store them one by one.
+                    log.warning("intake batch of %d failed (%s); storing one by one",
+                                len(batch), exc)
+                    for item in batch:
+                        try:
+                            await loop.run_in_executor(self._pool, self._write, [item[0]])
+                        except Exception as one:  # noqa: BLE001
+                            log.exception("intake event could not be stored")
+                            self._settle([item], one)
+                        else:
+                            self._settle([item], None)
+                    self._on_commit()
                     continue
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_result(None)
+                self._settle(batch, None)
                 self._on_commit()
+
+    @staticmethod
+    def _settle(batch: list[tuple[dict[str, Any], asyncio.Future]],
+                exc: BaseException | None) -> None:
+        for _, fut in batch:
+            if not fut.done():
+                if exc is None:
+                    fut.set_result(None)
+                else:
+                    fut.set_exception(exc)
 
 
 class IntegrationCache:
@@ -132,7 +152,11 @@ class IntakeApp:
         if outcome.notices:
             row["result"] = {"notices": [dict(n.__dict__, data=dict(n.data))
                                          for n in outcome.notices]}
-        await self.committer.submit(row)
+        try:
+            await self.committer.submit(row)
+        except Exception as exc:  # noqa: BLE001 - the sender should retry, not see a 500
+            raise Rejected(503, "the alert could not be stored just now; send it again",
+                           keep=False) from exc
         keys = [r["dedup_key"] for r in rows]
         if pd:
             return 202, {"status": "success", "message": "Event processed",

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, JSONType, UTCDateTime
+from .base import Base, JSONTextType, JSONType, UTCDateTime
 
 
 class Integration(Base):
@@ -38,9 +38,9 @@ class IntakeEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     content_type: Mapped[str] = mapped_column(String(100))
     body: Mapped[bytes] = mapped_column(LargeBinary)
-    alerts: Mapped[list[Any]] = mapped_column(JSONType)   # normalized InboundAlert dicts
+    alerts: Mapped[list[Any]] = mapped_column(JSONTextType)   # normalized InboundAlert dicts
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONTextType)
 
     __table_args__ = (
         Index("ix_intake_pending", "id", postgresql_where=text("processed_at IS NULL"),

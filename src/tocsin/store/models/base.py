@@ -39,6 +39,9 @@ class UTCDateTime(TypeDecorator):
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Written whole and read back whole, never queried inside: PostgreSQL's `json` (text after a
+# validity check) is cheaper to write than `jsonb`.
+JSONTextType = JSON()
 
 
 class Base(DeclarativeBase):
