@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from tocsin.bootstrap import Container, build
 from tocsin.domain.auth import cli_actor
+from tocsin.integrations.outbound.fake import FakeNotifier
 from tocsin.ports import FixedClock
 from tocsin.services import config as config_svc
 from tocsin.settings import Settings
@@ -108,7 +109,7 @@ def clock() -> FixedClock:
 def make_container(url: str, tmp_path: Path, clock: FixedClock) -> Container:
     settings = Settings(database_url=url, var_dir=str(tmp_path / "var"), secret_key="test-secret",
                         engine=False)
-    c = build(settings, clock)
+    c = build(settings, clock, FakeNotifier())  # nothing leaves the machine in tests
     config_svc.apply_text(c.uow(), cli_actor(), DEFAULT_CONFIG.read_text(), "default.yaml")
     return c
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from .ports import Clock, SystemClock
+from .ports import Clock, Notifier, SystemClock
 from .settings import Settings
 from .store.db import SqliteWriteLock, is_sqlite, make_engine, sqlite_path
 from .store.uow import UnitOfWork, make_session_factory
@@ -22,6 +22,7 @@ class Container:
     read_engine: Engine
     secret_key: str
     write_lock: SqliteWriteLock | None = None
+    notifier: Notifier | None = None
     _factories: dict = field(default_factory=dict)
 
     def uow(self, read_only: bool = False, clock: Clock | None = None) -> UnitOfWork:
@@ -51,11 +52,16 @@ def _secret_key(settings: Settings) -> str:
     return key
 
 
-def build(settings: Settings | None = None, clock: Clock | None = None) -> Container:
+def build(settings: Settings | None = None, clock: Clock | None = None,
+          notifier: Notifier | None = None) -> Container:
     settings = settings or Settings()
     url = settings.database_url
     engine = make_engine(url, immediate=True)
     read_engine = make_engine(url, immediate=False) if is_sqlite(url) else engine
     lock = SqliteWriteLock(sqlite_path(url)) if is_sqlite(url) else None
+    if notifier is None:
+        from .integrations.outbound.apprise_notifier import AppriseNotifier
+
+        notifier = AppriseNotifier(settings)
     return Container(settings, clock or SystemClock(), engine, read_engine, _secret_key(settings),
-                     lock)
+                     lock, notifier)

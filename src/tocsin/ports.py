@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -28,3 +29,25 @@ class FixedClock:
         from datetime import timedelta
 
         self._now += timedelta(**kwargs)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification to one address, already rendered."""
+
+    channel: str        # email | sms | voice | chat | webhook
+    address: str
+    subject: str
+    text: str
+    data: dict          # for webhooks: the same facts as JSON
+
+
+@dataclass(frozen=True)
+class Delivery:
+    status: str         # sent | failed
+    retryable: bool = False
+    detail: str = ""
+
+
+class Notifier(Protocol):
+    def send(self, message: Message) -> Delivery: ...

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     retention_days: int = 30
     # Run the engine (triage, timers) inside `tocsin serve`; tests drive it by hand.
     engine: bool = True
+    # Paging. Email: smtp://host:port (plain), smtp+starttls:// or smtps:// with user:pass@.
+    smtp_url: str = ""
+    mail_from: str = "Tocsin <tocsin@localhost>"
+    # SMS and voice: an apprise URL with {address} for the number, e.g.
+    # twilio://SID:TOKEN@+15550001111/{address}; empty: these contact methods fail clearly.
+    sms_url: str = ""
+    voice_url: str = ""
 
     @property
     def public_url(self) -> str:

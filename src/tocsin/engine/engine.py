@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..bootstrap import Container
-from ..services import janitor, triage
+from ..services import escalation, janitor, triage
 
 log = logging.getLogger("tocsin.engine")
 
@@ -26,6 +26,9 @@ def default_processors() -> list[Processor]:
         Processor("triage", lambda c: triage.process_pending(c.uow())),
         Processor("group_flush", lambda c: triage.flush_groups(c.uow())),
         Processor("snooze_wakeup", lambda c: triage.wake_snoozed(c.uow())),
+        Processor("escalator", lambda c: escalation.fire_due(c.uow())),
+        Processor("dispatcher", lambda c: escalation.dispatch(c.uow, c.notifier,
+                                                              c.settings.public_url)),
         Processor("janitor", _janitor),
     ]
 

@@ -21,8 +21,10 @@ def person_ref(user: User | None) -> PersonRef | None:
 def service_view(uow: UnitOfWork, s: Service) -> ServiceView:
     team = uow.teams.get(s.team_id) if s.team_id else None
     owner = uow.users.get(s.owner_id) if s.owner_id else None
+    policy = uow.policies.get(s.escalation_policy_id) if s.escalation_policy_id else None
     return ServiceView(s.id, s.name, s.description, s.tier, list(s.tags or []),
-                       team.name if team else None, person_ref(owner))
+                       team.name if team else None, person_ref(owner),
+                       policy.id if policy else None, policy.name if policy else None)
 
 
 def need_service(uow: UnitOfWork, ref: str | int) -> Service:

@@ -79,6 +79,10 @@ def declare(uow: UnitOfWork, actor: Actor, cmd: DeclareInput,
             "form": fdef.name, "attributes": inc.attributes})
         uow.record(actor_label(actor), "incident.declare", f"incident:{inc.id}",
                    {"number": inc.number, "severity": inc.severity, "kind": inc.kind})
+        if inc.kind == "incident":
+            from . import escalation
+
+            escalation.start_in(uow, inc)
         view = incident_view(uow, inc)
         uow.commit()
         return view
@@ -103,6 +107,9 @@ def open_in(uow: UnitOfWork, actor: Actor, service_id: int, title: str, severity
         "rule": rule, "service": service.name, "form": None, "attributes": attributes})
     uow.record(actor_label(actor), "incident.declare", f"incident:{inc.id}",
                {"number": inc.number, "severity": severity, "kind": "incident"})
+    from . import escalation
+
+    escalation.start_in(uow, inc)
     return inc
 
 
@@ -188,6 +195,19 @@ def _apply_transition(uow: UnitOfWork, actor: Actor, inc: Incident, action: str,
            {"action": action, "from": before, "to": after.value, "note": note.strip()})
     uow.record(actor_label(actor), f"incident.{action}", f"incident:{inc.id}",
                {"from": before, "to": after.value})
+    _escalation_follows(uow, actor, inc, action, after)
+
+
+def _escalation_follows(uow: UnitOfWork, actor: Actor, inc: Incident, action: str,
+                        after: lifecycle.Status) -> None:
+    from . import escalation  # escalation writes timeline entries through this module
+
+    if after in (lifecycle.Status.RESOLVED, lifecycle.Status.CLOSED):
+        escalation.stop_in(uow, inc, "resolved", f"the incident was {after.value} by {actor.name}")
+    elif action == "acknowledge":
+        escalation.stop_in(uow, inc, "acknowledged", f"acknowledged by {actor.name}")
+    elif action == "reopen" and inc.kind == "incident":
+        escalation.start_in(uow, inc)
 
 
 def change_severity(uow: UnitOfWork, actor: Actor, incident_id: int, severity: str,

@@ -43,6 +43,8 @@ class ServiceView:
     tags: list[str]
     team: str | None
     owner: PersonRef | None
+    escalation_policy_id: int | None = None
+    escalation_policy: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from .alerting_repos import (
 )
 from .db import SqliteWriteLock
 from .models import TimelineEntry
+from .paging_repos import AckTokenRepo, EscalationRepo, NotificationRepo, PeopleRepo, PolicyRepo
 from .repositories import (
     AttachmentRepo,
     AuditEvent,
@@ -68,6 +69,9 @@ class UnitOfWork:
         self.integrations, self.intake = IntegrationRepo(s), IntakeRepo(s)
         self.dead_letters, self.alerts = DeadLetterRepo(s), AlertRepo(s)
         self.groups, self.silences = GroupRepo(s), SilenceRepo(s)
+        self.people, self.policies = PeopleRepo(s), PolicyRepo(s)
+        self.escalations, self.notifications = EscalationRepo(s), NotificationRepo(s)
+        self.ack_tokens = AckTokenRepo(s)
         self._events: list[AuditEvent] = []
         self._entries: list[tuple[str, TimelineEntry]] = []
         self._before_commit: list[Callable[[], None]] = []

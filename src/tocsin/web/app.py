@@ -19,10 +19,12 @@ from . import errors, security
 from .api import alerts as api_alerts
 from .api import catalog as api_catalog
 from .api import incidents as api_incidents
+from .api import paging as api_paging
 from .api import users as api_users
 from .intake import IntakeApp, is_intake
 from .templating import make_templates
 from .timing import ServerTiming
+from .ui import ack as ui_ack
 from .ui import alerts as ui_alerts
 from .ui import config as ui_config
 from .ui import incidents as ui_incidents
@@ -67,7 +69,8 @@ def create_app(container: Container) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     for router in (api_incidents.router, api_catalog.router, api_users.router, api_alerts.router,
-                   ui_pages.router, ui_incidents.router, ui_config.router, ui_alerts.router):
+                   api_paging.router, ui_pages.router, ui_incidents.router, ui_config.router,
+                   ui_alerts.router, ui_ack.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     vendor = _assets_dir(container)

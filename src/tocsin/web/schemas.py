@@ -94,6 +94,8 @@ class ServicePatch(Strict):
     tags: list[str] = Field(None)  # type: ignore[assignment]
     team: str | None = None
     owner: str | None = None
+    # the policy an incident on this service starts (null: page nobody)
+    escalation_policy_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class TeamCreate(Strict):

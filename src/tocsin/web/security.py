@@ -16,8 +16,9 @@ from ..services import users as user_svc
 from .errors import LoginRequired
 
 # Routes anyone may reach. Everything else must declare a permission.
+# /ack/{token}: the one-time token in the path is the credential (sent in a page).
 PUBLIC_PATHS = {"/healthz", "/login", "/logout", "/openapi.json", "/docs", "/docs/oauth2-redirect",
-                "/redoc"}
+                "/redoc", "/ack/{token}"}
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -13,6 +13,14 @@ from .audit import AuditHead, AuditLog
 from .auth import ApiToken, User, WebSession
 from .base import Base
 from .config import Form, Setting, SeverityLevelRow, SeverityRuleRow
+from .escalation import (
+    AckToken,
+    ContactMethod,
+    Escalation,
+    EscalationPolicy,
+    Notification,
+    NotificationAttempt,
+)
 from .incident import Attachment, Counter, Incident, IncidentService, TimelineEntry
 from .org import Service, Team, TeamMember
 
@@ -20,5 +28,6 @@ __all__ = [
     "Alert", "AlertGroup", "DeadLetter", "IntakeEvent", "Integration", "IntegrationNotice", "SilenceRow",
     "ApiToken", "Attachment", "AuditHead", "AuditLog", "Base", "Counter", "Form", "Incident",
     "IncidentService", "Service", "Setting", "SeverityLevelRow", "SeverityRuleRow", "Team",
-    "TeamMember", "TimelineEntry", "User", "WebSession",
+    "TeamMember", "TimelineEntry", "User", "WebSession", "AckToken", "ContactMethod", "Escalation",
+    "EscalationPolicy", "Notification", "NotificationAttempt",
 ]

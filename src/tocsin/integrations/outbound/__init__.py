@@ -1,0 +1,1 @@
+"""Outbound notification channels (adapters behind the `Notifier` port)."""

@@ -1,0 +1,352 @@
+"""Escalation: policies, starting and stopping an incident's escalation, and the engine's
+two processors — the escalator (due steps → outbox rows, once each) and the dispatcher
+(outbox → notifier, every attempt recorded)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..domain import escalation as dom
+from ..domain.auth import Actor
+from ..domain.errors import Conflict, NotFound, ValidationFailed
+from ..ports import Delivery, Message, Notifier
+from ..store.alerting_repos import try_processor_lock
+from ..store.models import AckToken, Escalation, EscalationPolicy, Incident, NotificationAttempt
+from ..store.uow import UnitOfWork
+from . import incidents as inc_svc
+from .common import actor_label
+from .paging_messages import render
+
+ESCALATOR_LOCK = 7_201_002
+ENGINE = Actor(None, "escalation", "admin")
+CLAIM_SECONDS = 120          # a send not settled by then is "unknown", never sent twice
+MAX_ATTEMPTS = 4
+ACK_LINK_HOURS = 24
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    id: int
+    name: str
+    description: str
+    repeat: int
+    steps: list[dict[str, Any]]
+
+
+def _view(p: EscalationPolicy) -> PolicyView:
+    return PolicyView(p.id, p.name, p.description, p.repeat, list(p.steps))
+
+
+def _checked(uow: UnitOfWork, data: dict[str, Any]) -> dom.Policy:
+    policy, errors = dom.parse(data)
+    if policy is None:
+        raise ValidationFailed(errors, "invalid escalation policy")
+    for i, step in enumerate(policy.steps):
+        for j, t in enumerate(step.targets):
+            found = uow.users.get(t.id) if t.type == "person" else uow.teams.get(t.id)
+            if found is None:
+                raise ValidationFailed([dom.FieldError(f"steps[{i}].targets[{j}].id",
+                                                       f"no {t.type} {t.id}")],
+                                       "invalid escalation policy")
+    return policy
+
+
+def create_policy(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> PolicyView:
+    actor.require("config:write")
+    with uow:
+        policy = _checked(uow, data)
+        if uow.policies.by_name(policy.name):
+            raise Conflict(f"an escalation policy named {policy.name!r} exists already")
+        now = uow.clock.now()
+        row = uow.policies.add(EscalationPolicy(
+            name=policy.name, description=str(data.get("description") or "")[:2000],
+            repeat=policy.repeat, steps=policy.as_dict()["steps"], created_at=now,
+            updated_at=now))
+        uow.record(actor_label(actor), "escalation_policy.create", f"escalation_policy:{row.id}",
+                   policy.as_dict())
+        view = _view(row)
+        uow.commit()
+        return view
+
+
+def list_policies(uow: UnitOfWork) -> list[PolicyView]:
+    with uow:
+        return [_view(p) for p in uow.policies.list()]
+
+
+def get_policy(uow: UnitOfWork, policy_id: int) -> PolicyView:
+    with uow:
+        row = uow.policies.get(policy_id)
+        if row is None:
+            raise NotFound(f"no escalation policy {policy_id}")
+        return _view(row)
+
+
+# --- starting and stopping (inside the caller's transaction) -------------------------------
+
+
+def start_in(uow: UnitOfWork, inc: Incident) -> Escalation | None:
+    """Start the service's policy for a triggered incident, snapshotted: editing the policy
+    later does not change this escalation. The first step is due at once."""
+    service = uow.services.get(inc.service_id)
+    if service is None or service.escalation_policy_id is None:
+        return None
+    row = uow.policies.get(service.escalation_policy_id)
+    if row is None:
+        return None
+    snapshot = {"name": row.name, "repeat": row.repeat, "steps": row.steps}
+    now = uow.clock.now()
+    # A snoozed incident (routed after hours) pages when its snooze ends.
+    first = max(now, inc.snoozed_until) if inc.snoozed_until else now
+    esc = uow.escalations.add(Escalation(
+        incident_id=inc.id, policy_id=row.id, policy=snapshot, status="active", round=0, step=0,
+        next_at=first, started_at=now))
+    inc_svc.append_in(uow, ENGINE, inc, "escalation", {
+        "text": f"Escalation started: policy {row.name} ({len(row.steps)} step(s), "
+                f"{row.repeat} repeat(s))", "escalation_id": esc.id, "event": "started"})
+    return esc
+
+
+def stop_in(uow: UnitOfWork, inc: Incident, status: str, why: str) -> None:
+    """Acknowledge stops the escalation; resolve stops everything: pending pages for the
+    incident are cancelled too."""
+    now = uow.clock.now()
+    for esc in uow.escalations.active_for(inc.id):
+        esc.status, esc.next_at, esc.ended_at, esc.ended_reason = status, None, now, why
+        inc_svc.append_in(uow, ENGINE, inc, "escalation", {
+            "text": f"Escalation stopped: {why}", "escalation_id": esc.id, "event": status})
+    for n in uow.notifications.pending_for(inc.id):
+        n.status, n.next_attempt_at, n.last_error = "cancelled", None, why
+
+
+# --- the escalator ------------------------------------------------------------------------
+
+
+def fire_due(uow: UnitOfWork, limit: int = 200) -> int:
+    """Fire every escalation step that is due: one outbox row per person and contact
+    method (a unique key makes a step fire once), then move to the next step."""
+    with uow:
+        if not try_processor_lock(uow.session, ESCALATOR_LOCK):
+            return 0
+        now = uow.clock.now()
+        due = uow.escalations.due(now, limit)
+        for esc in due:
+            _fire(uow, esc, now)
+        if due:
+            uow.commit()
+        return len(due)
+
+
+def _fire(uow: UnitOfWork, esc: Escalation, now: datetime) -> None:
+    policy = dom.from_snapshot(esc.policy)
+    pos = dom.Position(esc.round, esc.step)
+    inc = uow.incidents.get(esc.incident_id)
+    if pos.step >= len(policy.steps):  # the last step's wait is over, unacknowledged
+        last = policy.steps[-1].delay_minutes
+        esc.status, esc.next_at, esc.ended_at = "exhausted", None, now
+        esc.ended_reason = f"nobody acknowledged within {last} min of the last step"
+        inc_svc.append_in(uow, ENGINE, inc, "escalation", {
+            "text": f"Escalation exhausted: {esc.ended_reason} of {policy.name}",
+            "escalation_id": esc.id, "event": "exhausted"})
+        return
+    paged: list[str] = []
+    for user_id in _people(uow, policy.steps[pos.step].targets):
+        user = uow.users.get(user_id)
+        if user is None or not user.active:
+            continue
+        methods = uow.people.methods(user_id)
+        for m in methods:
+            uow.notifications.add_once({
+                "key": f"esc:{esc.id}:r{pos.round}:s{pos.step}:u{user_id}:m{m.id}",
+                "incident_id": esc.incident_id, "escalation_id": esc.id, "user_id": user_id,
+                "contact_method_id": m.id, "channel": m.type, "address": m.address,
+                "purpose": "page", "context": {"round": pos.round, "step": pos.step},
+                "status": "pending", "attempts": 0, "next_attempt_at": now, "last_error": "",
+                "created_at": now})
+        paged.append(f"{user.name} ({', '.join(m.type for m in methods) or 'no contact method'})")
+    fired_at = esc.next_at or now
+    nxt = dom.after(policy, pos)
+    step_text = (f"step {pos.step + 1} of {len(policy.steps)}"
+                 + (f", round {pos.round + 1} of {policy.repeat + 1}" if policy.repeat else ""))
+    inc_svc.append_in(uow, ENGINE, inc, "escalation", {
+        "text": f"Paged {', '.join(paged) or 'nobody (no active person to page)'} — "
+                f"{step_text} of {policy.name}", "escalation_id": esc.id, "event": "step",
+        "round": pos.round, "step": pos.step})
+    # After the last step the escalation still waits that step's delay for an ack.
+    esc.round, esc.step = (nxt.round, nxt.step) if nxt else (pos.round, len(policy.steps))
+    esc.next_at = dom.next_due(policy, pos, fired_at)
+
+
+def _people(uow: UnitOfWork, targets: tuple[dom.Target, ...]) -> list[int]:
+    seen: list[int] = []
+    for t in targets:
+        ids = [t.id] if t.type == "person" else uow.people.team_member_ids(t.id)
+        seen += [i for i in ids if i not in seen]
+    return seen
+
+
+# --- the dispatcher -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    message: Message
+    token_hash: str | None
+
+
+def dispatch(uow_factory: Any, notifier: Notifier, base_url: str, limit: int = 50) -> int:
+    """Claim due outbox rows (committed before any send, so a crash can only leave a row
+    "unknown", never send it twice), send each, and record what happened."""
+    claimed = _claim(uow_factory(), base_url, limit)
+    for c in claimed:
+        try:
+            result = notifier.send(c.message)
+        except Exception as exc:  # noqa: BLE001 - an adapter bug is a failed attempt
+            result = Delivery("failed", True, f"{type(exc).__name__}: {exc}")
+        _settle(uow_factory(), c.id, result)
+    return len(claimed)
+
+
+def _claim(uow: UnitOfWork, base_url: str, limit: int) -> list[Claimed]:
+    with uow:
+        now = uow.clock.now()
+        for n in uow.notifications.stuck(now, limit):
+            n.status, n.claimed_until = "unknown", None
+            n.last_error = "the send did not report back in time; it may or may not have arrived"
+            uow.notifications.add_attempt(NotificationAttempt(
+                notification_id=n.id, at=now, status="unknown", detail=n.last_error))
+        rows = uow.notifications.due(now, limit)
+        out = []
+        for n in rows:
+            n.status, n.attempts = "sending", n.attempts + 1
+            n.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+            inc = uow.incidents.get(n.incident_id) if n.incident_id else None
+            token = None
+            if inc is not None and n.purpose == "page":
+                token = secrets.token_urlsafe(24)
+                uow.ack_tokens.add(AckToken(
+                    token_hash=_hash(token), incident_id=inc.id, user_id=n.user_id,
+                    notification_id=n.id, created_at=now,
+                    expires_at=now + timedelta(hours=ACK_LINK_HOURS)))
+            service = uow.services.get(inc.service_id) if inc is not None else None
+            out.append(Claimed(n.id, render(n, inc, service.name if service else "", base_url,
+                                            token), None))
+        uow.commit()
+        return out
+
+
+def _settle(uow: UnitOfWork, notification_id: int, result: Delivery) -> None:
+    with uow:
+        now = uow.clock.now()
+        n = uow.notifications.get(notification_id)
+        if n is None or n.status != "sending":
+            return  # marked unknown meanwhile: leave it so
+        n.claimed_until = None
+        uow.notifications.add_attempt(NotificationAttempt(
+            notification_id=n.id, at=now, status=result.status, detail=result.detail[:2000]))
+        if result.status == "sent":
+            n.status, n.sent_at, n.last_error = "sent", now, ""
+        elif result.retryable and n.attempts < MAX_ATTEMPTS:
+            n.status, n.last_error = "pending", result.detail
+            n.next_attempt_at = now + timedelta(seconds=30 * 2 ** (n.attempts - 1))
+        else:
+            n.status, n.last_error = "failed", result.detail
+        uow.commit()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- reading and acknowledging --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    at: datetime
+    status: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    id: int
+    channel: str
+    address: str
+    person: str | None
+    purpose: str
+    status: str
+    attempts: list[AttemptView]
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str
+
+
+def notifications_for(uow: UnitOfWork, incident_id: int) -> list[NotificationView]:
+    with uow:
+        if uow.incidents.get(incident_id) is None:
+            raise NotFound(f"no incident {incident_id}")
+        rows = uow.notifications.for_incident(incident_id)
+        tries: dict[int, list[AttemptView]] = {}
+        for a in uow.notifications.attempts([n.id for n in rows]):
+            tries.setdefault(a.notification_id, []).append(AttemptView(a.at, a.status, a.detail))
+        names = {n.user_id: (u.name if (u := uow.users.get(n.user_id)) else None)
+                 for n in rows if n.user_id}
+        return [NotificationView(n.id, n.channel, n.address, names.get(n.user_id), n.purpose,
+                                 n.status, tries.get(n.id, []), n.created_at, n.sent_at,
+                                 n.last_error) for n in rows]
+
+
+@dataclass(frozen=True)
+class AckLink:
+    incident_id: int
+    number: int
+    title: str
+    severity: str
+    status: str
+    person: str | None
+    usable: bool
+    why_not: str
+
+
+def ack_link(uow: UnitOfWork, token: str) -> AckLink:
+    """What a link would acknowledge (shown before the person confirms: mail scanners
+    follow links, so opening one must not acknowledge anything)."""
+    with uow:
+        return _link(uow, token)[0]
+
+
+def _link(uow: UnitOfWork, token: str) -> tuple[AckLink, AckToken]:
+    row = uow.ack_tokens.get(_hash(token or ""))
+    if row is None:
+        raise NotFound("this acknowledge link is not valid")
+    inc = uow.incidents.get(row.incident_id)
+    user = uow.users.get(row.user_id) if row.user_id else None
+    why = ("it was used already" if row.used_at else
+           "it has expired" if row.expires_at <= uow.clock.now() else
+           f"the incident is {inc.status} already" if inc.status != "triggered" else "")
+    return AckLink(inc.id, inc.number, inc.title, inc.severity, inc.status,
+                   user.name if user else None, not why, why), row
+
+
+def acknowledge_by_link(uow: UnitOfWork, token: str) -> AckLink:
+    """Acknowledge as the person the link was sent to; the link works once."""
+    with uow:
+        link, row = _link(uow, token)
+        if not link.usable:
+            raise Conflict(f"this acknowledge link cannot be used: {link.why_not}")
+        user = uow.users.get(row.user_id) if row.user_id else None
+        actor = Actor(user.id, user.name, user.role) if user else ENGINE
+        row.used_at = uow.clock.now()
+        inc = uow.incidents.get(row.incident_id)
+        inc_svc.transition_in(uow, actor, inc, "acknowledge", "acknowledged from the link in a "
+                                                               "notification")
+        view = AckLink(link.incident_id, link.number, link.title, link.severity, inc.status,
+                       link.person, False, "it was used already")
+        uow.commit()
+        return view

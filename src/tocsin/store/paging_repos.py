@@ -1,0 +1,131 @@
+"""Repositories for paging: contact methods, escalation policies and running escalations,
+the notification outbox and its attempts, one-time ack tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from .models import (
+    AckToken,
+    ContactMethod,
+    Escalation,
+    EscalationPolicy,
+    Notification,
+    NotificationAttempt,
+    TeamMember,
+)
+from .repositories import _Repo
+
+
+def _locked(session: Any, q: Any) -> Any:
+    """PostgreSQL: rows another engine holds are skipped, so engines share the work.
+    (SQLite has one writer at a time and ignores FOR UPDATE anyway.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        return q.with_for_update(skip_locked=True)
+    return q
+
+
+class PeopleRepo(_Repo):
+    def methods(self, user_id: int) -> Sequence[ContactMethod]:
+        return self.s.scalars(select(ContactMethod).where(ContactMethod.user_id == user_id)
+                              .order_by(ContactMethod.id)).all()
+
+    def add_method(self, row: ContactMethod) -> ContactMethod:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def team_member_ids(self, team_id: int) -> list[int]:
+        return list(self.s.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team_id)
+                                   .order_by(TeamMember.user_id)))
+
+
+class PolicyRepo(_Repo):
+    def add(self, row: EscalationPolicy) -> EscalationPolicy:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def get(self, policy_id: int) -> EscalationPolicy | None:
+        return self.s.get(EscalationPolicy, policy_id)
+
+    def by_name(self, name: str) -> EscalationPolicy | None:
+        return self.s.scalar(select(EscalationPolicy).where(EscalationPolicy.name == name))
+
+    def list(self) -> Sequence[EscalationPolicy]:
+        return self.s.scalars(select(EscalationPolicy).order_by(EscalationPolicy.name)).all()
+
+
+class EscalationRepo(_Repo):
+    def add(self, row: Escalation) -> Escalation:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def active_for(self, incident_id: int) -> Sequence[Escalation]:
+        return self.s.scalars(select(Escalation).where(Escalation.incident_id == incident_id,
+                                                       Escalation.status == "active")).all()
+
+    def for_incident(self, incident_id: int) -> Sequence[Escalation]:
+        return self.s.scalars(select(Escalation).where(Escalation.incident_id == incident_id)
+                              .order_by(Escalation.id)).all()
+
+    def due(self, now: datetime, limit: int) -> Sequence[Escalation]:
+        q = (select(Escalation).where(Escalation.status == "active", Escalation.next_at <= now)
+             .order_by(Escalation.next_at).limit(limit))
+        return self.s.scalars(_locked(self.s, q)).all()
+
+
+class NotificationRepo(_Repo):
+    def add_once(self, values: dict[str, Any]) -> bool:
+        """Insert unless a notification with this key exists (then nothing): a step that
+        fires twice (two engines, a retried cycle) still sends once."""
+        ins = (pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert)
+        stmt = ins(Notification).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        return bool(self.s.execute(stmt).rowcount)
+
+    def get(self, notification_id: int) -> Notification | None:
+        return self.s.get(Notification, notification_id)
+
+    def due(self, now: datetime, limit: int) -> Sequence[Notification]:
+        q = (select(Notification).where(Notification.status == "pending",
+                                        Notification.next_attempt_at <= now)
+             .order_by(Notification.next_attempt_at, Notification.id).limit(limit))
+        return self.s.scalars(_locked(self.s, q)).all()
+
+    def stuck(self, now: datetime, limit: int) -> Sequence[Notification]:
+        q = (select(Notification).where(Notification.status == "sending",
+                                        Notification.claimed_until < now).limit(limit))
+        return self.s.scalars(_locked(self.s, q)).all()
+
+    def pending_for(self, incident_id: int) -> Sequence[Notification]:
+        return self.s.scalars(select(Notification).where(
+            Notification.incident_id == incident_id, Notification.status == "pending")).all()
+
+    def for_incident(self, incident_id: int) -> Sequence[Notification]:
+        return self.s.scalars(select(Notification).where(Notification.incident_id == incident_id)
+                              .order_by(Notification.id)).all()
+
+    def add_attempt(self, row: NotificationAttempt) -> None:
+        self.s.add(row)
+
+    def attempts(self, ids: list[int]) -> Sequence[NotificationAttempt]:
+        if not ids:
+            return []
+        return self.s.scalars(select(NotificationAttempt)
+                              .where(NotificationAttempt.notification_id.in_(ids))
+                              .order_by(NotificationAttempt.id)).all()
+
+
+class AckTokenRepo(_Repo):
+    def add(self, row: AckToken) -> None:
+        self.s.add(row)
+
+    def get(self, token_hash: str) -> AckToken | None:
+        return self.s.get(AckToken, token_hash)
