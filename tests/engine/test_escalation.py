@@ -174,3 +174,14 @@ def test_bad_policies_name_the_field(container, data, field):
     with pytest.raises(ValidationFailed) as err:
         escalation.create_policy(container.uow(), ADMIN, data)
     assert field in [e.field for e in err.value.errors]
+
+
+def test_housekeeping_runs_at_most_once_a_minute(container):
+    from tocsin.engine.engine import Processor
+
+    runs = []
+    engine = Engine(container, [Processor("often", lambda c: runs.append("often") or 0),
+                                Processor("rare", lambda c: runs.append("rare") or 0, every=60)])
+    engine.run_cycle()
+    engine.run_cycle()
+    assert runs == ["often", "rare", "often"]

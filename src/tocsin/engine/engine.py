@@ -19,6 +19,7 @@ log = logging.getLogger("tocsin.engine")
 class Processor:
     name: str
     run: Callable[[Container], int]   # returns how many rows it handled
+    every: float = 0.0                # at most once per this many seconds (0: every cycle)
 
 
 def default_processors() -> list[Processor]:
@@ -29,7 +30,8 @@ def default_processors() -> list[Processor]:
         Processor("escalator", lambda c: escalation.fire_due(c.uow())),
         Processor("dispatcher", lambda c: escalation.dispatch(c.uow, c.notifier,
                                                               c.settings.public_url)),
-        Processor("janitor", _janitor),
+        # Housekeeping scans tables: once a minute, not on every cycle of a busy engine.
+        Processor("janitor", _janitor, every=60.0),
     ]
 
 
@@ -41,11 +43,15 @@ def _janitor(c: Container) -> int:
 class Engine:
     container: Container
     processors: list[Processor] = field(default_factory=default_processors)
+    _last: dict[str, float] = field(default_factory=dict)
 
     def run_cycle(self) -> dict[str, int]:
         """One pass over every processor; a failing one is logged and the others still run."""
         done: dict[str, int] = {}
         for p in self.processors:
+            if p.every and time.monotonic() - self._last.get(p.name, -p.every) < p.every:
+                continue
+            self._last[p.name] = time.monotonic()
             try:
                 done[p.name] = p.run(self.container)
             except Exception:  # noqa: BLE001 - one processor's bug must not stop the others
