@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from .conditions import ConditionError
+from .conditions import ConditionError, mapping_with
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_GROUPS = {"weekdays": (0, 1, 2, 3, 4), "weekend": (5, 6), "daily": (0, 1, 2, 3, 4, 5, 6)}
@@ -189,11 +189,8 @@ def explain(cal: Calendar, at: datetime) -> str:
 
 def parse_calendar(spec: Any, path: str) -> Calendar:
     """`{name, time_zone, hours: {mon-fri: "09:00-17:30"}, holidays: {country, subdivision}, closed}`."""
-    if not isinstance(spec, Mapping):
-        raise ConditionError(path, "a calendar is a mapping with name, time_zone and hours")
-    unknown = set(spec) - set(CALENDAR_KEYS)
-    if unknown:
-        raise ConditionError(path, f"unknown key(s): {', '.join(sorted(map(str, unknown)))}")
+    spec = mapping_with(spec, path, set(CALENDAR_KEYS),
+        "a calendar is a mapping with name, time_zone and hours")
     name = spec.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ConditionError(f"{path}.name", "required, a non-empty string")
@@ -289,11 +286,8 @@ def _parse_holidays(spec: Any, path: str) -> tuple[str | None, str | None]:
         return None, None
     if isinstance(spec, str):
         spec = {"country": spec}
-    if not isinstance(spec, Mapping):
-        raise ConditionError(path, "a mapping like {country: GB, subdivision: ENG}")
-    unknown = set(spec) - {"country", "subdivision"}
-    if unknown:
-        raise ConditionError(path, f"unknown key(s): {', '.join(sorted(map(str, unknown)))}")
+    spec = mapping_with(spec, path, {"country", "subdivision"},
+        "a mapping like {country: GB, subdivision: ENG}")
     country = spec.get("country")
     code = country.strip().upper() if isinstance(country, str) else None
     if code not in _supported():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,17 @@ class ConditionError(ValueError):
         super().__init__(f"{path}: {message}")
         self.path = path
         self.message = message
+
+
+def mapping_with(spec: Any, path: str, allowed: Iterable[str], what: str) -> Mapping[str, Any]:
+    """`spec` as a mapping holding only `allowed` keys; else ConditionError at `path` saying
+    `what` it should be, or naming the unknown keys."""
+    if not isinstance(spec, Mapping):
+        raise ConditionError(path, what)
+    unknown = set(spec) - set(allowed)
+    if unknown:
+        raise ConditionError(path, f"unknown key(s): {', '.join(sorted(map(str, unknown)))}")
+    return spec
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .conditions import ConditionError
+from .conditions import ConditionError, mapping_with
 from .errors import FieldError, ValidationFailed
 from .severity import KINDS
 
@@ -223,11 +223,8 @@ def safe_content_type(value: Any) -> str:
 # ---- parsing form definitions from configuration data ----
 
 def parse_form(spec: Any, path: str) -> FormDef:
-    if not isinstance(spec, Mapping):
-        raise ConditionError(path, "a form is a mapping with name, kind and fields")
-    unknown = set(spec) - {"name", "title", "kind", "service", "description", "fields"}
-    if unknown:
-        raise ConditionError(path, f"unknown key(s): {', '.join(sorted(unknown))}")
+    spec = mapping_with(spec, path, {"name", "title", "kind", "service", "description", "fields"},
+        "a form is a mapping with name, kind and fields")
     name = spec.get("name")
     if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", name):
         raise ConditionError(f"{path}.name", "required: 1–100 letters, digits, '.', '_', '-'")
@@ -245,13 +242,9 @@ def parse_form(spec: Any, path: str) -> FormDef:
 
 
 def _parse_field(fs: Any, path: str, earlier: Mapping[str, FormField]) -> FormField:
-    if not isinstance(fs, Mapping):
-        raise ConditionError(path, "a field is a mapping with key, label and type")
     allowed = {"key", "label", "type", "required", "help", "options", "integer", "min", "max",
                "show_when"}
-    unknown = set(fs) - allowed
-    if unknown:
-        raise ConditionError(path, f"unknown key(s): {', '.join(sorted(unknown))}")
+    fs = mapping_with(fs, path, allowed, "a field is a mapping with key, label and type")
     key = fs.get("key")
     if not isinstance(key, str) or not key.isidentifier():
         raise ConditionError(f"{path}.key", "required, letters, digits and _ only")

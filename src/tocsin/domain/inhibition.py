@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import ConditionError
+from .conditions import ConditionError, mapping_with
 from .matchers import LABEL_NAME, Matcher, matches_all, parse_matchers
 
 RULE_KEYS = ("name", "source", "target", "equal")
@@ -74,11 +74,8 @@ def _source_for(
 
 def parse_rule(spec: Any, path: str) -> InhibitRule:
     """`{name, source, target, equal}`; source/target take any form `parse_matchers` does."""
-    if not isinstance(spec, Mapping):
-        raise ConditionError(path, "an inhibition rule is a mapping with name, source, target and equal")
-    unknown = set(spec) - set(RULE_KEYS)
-    if unknown:
-        raise ConditionError(path, f"unknown key(s): {', '.join(sorted(map(str, unknown)))}")
+    spec = mapping_with(spec, path, set(RULE_KEYS),
+        "an inhibition rule is a mapping with name, source, target and equal")
     name = spec.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ConditionError(f"{path}.name", "required, a non-empty string")

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .conditions import ConditionError
+from .conditions import ConditionError, mapping_with
 from .matchers import Matcher, parse_matchers
 from .severity import SEVERITIES
 
@@ -173,11 +173,7 @@ def _unique_names(routes: Sequence[Route], path: str) -> None:
 
 
 def parse_route(spec: Any, path: str, calendars: set[str] | None = None) -> Route:
-    if not isinstance(spec, Mapping):
-        raise ConditionError(path, "a route is a mapping with name, match and actions")
-    unknown = set(spec) - ROUTE_KEYS
-    if unknown:
-        raise ConditionError(path, f"unknown key(s): {', '.join(sorted(map(str, unknown)))}")
+    spec = mapping_with(spec, path, ROUTE_KEYS, "a route is a mapping with name, match and actions")
     name = spec.get("name")
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= 90:
         raise ConditionError(f"{path}.name", "required, 1 to 90 characters")

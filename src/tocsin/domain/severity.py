@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conditions import Condition, ConditionError, parse_conditions
+from .conditions import Condition, ConditionError, mapping_with, parse_conditions
 
 SEVERITIES = ("P1", "P2", "P3", "P4")
 KINDS = ("ticket", "issue", "incident")
@@ -97,11 +97,8 @@ def facts_for(attributes: Mapping[str, Any], service: Mapping[str, Any] | None) 
 
 
 def parse_rule(spec: Any, path: str) -> SeverityRule:
-    if not isinstance(spec, Mapping):
-        raise ConditionError(path, "a rule is a mapping with name, severity and when/any")
-    unknown = set(spec) - {"name", "severity", "description", "kind", "when", "any"}
-    if unknown:
-        raise ConditionError(path, f"unknown key(s): {', '.join(sorted(unknown))}")
+    spec = mapping_with(spec, path, {"name", "severity", "description", "kind", "when", "any"},
+        "a rule is a mapping with name, severity and when/any")
     name = spec.get("name")
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
         raise ConditionError(f"{path}.name", "required, 1 to 100 characters")

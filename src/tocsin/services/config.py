@@ -10,7 +10,7 @@ import yaml
 
 from ..domain.audit import digest
 from ..domain.auth import Actor
-from ..domain.conditions import ConditionError
+from ..domain.conditions import ConditionError, mapping_with
 from ..domain.errors import Conflict, DomainError, NotFound
 from ..domain.forms import form_to_spec, parse_form
 from ..domain.severity import KINDS, SEVERITIES, parse_level, parse_rule, rule_to_spec
@@ -152,23 +152,17 @@ def _check_alerting(data: dict[str, Any], stored_calendars: Any = None) -> list[
     return []
 
 
-def _no_unknown(spec: dict, path: str, allowed: set[str]) -> None:
-    unknown = set(spec) - allowed
-    if unknown:
-        raise ConditionError(path, f"unknown key(s): {', '.join(sorted(map(str, unknown)))}")
-
-
 def _check_level(spec: Any, path: str) -> str:
     if isinstance(spec, dict):
-        _no_unknown(spec, path, {"code", "name", "description", "ack_within_minutes",
-                                 "update_every_minutes", "coverage"})
+        mapping_with(spec, path, {"code", "name", "description", "ack_within_minutes",
+                                  "update_every_minutes", "coverage"}, "")
     return parse_level(spec, path).code
 
 
 def _check_team(spec: Any, path: str) -> str:
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
         raise ConditionError(f"{path}.name", "a team needs a name")
-    _no_unknown(spec, path, {"name", "description", "members"})
+    mapping_with(spec, path, {"name", "description", "members"}, "")
     problem = name_problem(spec["name"])
     if problem:
         raise ConditionError(f"{path}.name", problem)
@@ -181,7 +175,7 @@ def _check_team(spec: Any, path: str) -> str:
 def _check_service(spec: Any, path: str) -> str:
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
         raise ConditionError(f"{path}.name", "a service needs a name")
-    _no_unknown(spec, path, {"name", "description", "tier", "tags", "team", "owner"})
+    mapping_with(spec, path, {"name", "description", "tier", "tags", "team", "owner"}, "")
     problem = name_problem(spec["name"])
     if problem:
         raise ConditionError(f"{path}.name", problem)
