@@ -589,11 +589,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--entries", type=int, default=5000, help="timeline notes for the page test")
     p.add_argument("--samples", type=int, default=20, help="sequential GETs per page timing")
     args = p.parse_args(argv)
+    check_backends(p, args)
+    return args
+
+
+def check_backends(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--backends a,b as a list of known backends (shared with bench/intake.py)."""
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(args.backends) - set(BACKENDS)
     if unknown:
         p.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
-    return args
 
 
 def main(argv: list[str] | None = None) -> int:

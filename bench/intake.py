@@ -76,6 +76,7 @@ from api import (  # noqa: E402 - bench/api.py is a sibling script, not a packag
     ROOT,
     TOCSIN,
     Server,
+    check_backends,
     child_pids,
     cli_env,
     free_port,
@@ -508,7 +509,6 @@ class Counts:
 
     def __init__(self, backend: str, sqlite_path: Path | None) -> None:
         self.backend, self.path = backend, sqlite_path
-        self.array_length = "json_array_length"  # SQLite and PostgreSQL (json column)
 
     def row(self, sql: str) -> tuple:
         if self.backend == "sqlite":
@@ -527,7 +527,7 @@ class Counts:
     def events(self, integration_id: int) -> tuple[int, int]:
         """(events stored, alerts in them) for one integration."""
         return tuple(int(v or 0) for v in self.row(
-            f"SELECT count(*), sum({self.array_length}(alerts)) FROM intake_events "
+            f"SELECT count(*), sum(json_array_length(alerts)) FROM intake_events "
             f"WHERE integration_id = {int(integration_id)}"))
 
     def alerts(self, integration_id: int) -> tuple[int, int, int, int]:
@@ -982,10 +982,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     if set(args.scenarios) - {s[0] for s in SCENARIOS}:
         p.error(f"unknown scenario(s) in {args.scenarios}")
-    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = set(args.backends) - set(BACKENDS)
-    if unknown:
-        p.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+    check_backends(p, args)
     if args.connections < 1 or args.duration <= 0:
         p.error("--connections and --duration must be positive")
     return args

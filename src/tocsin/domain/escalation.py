@@ -12,6 +12,8 @@ from .errors import FieldError
 TARGET_TYPES = ("person", "team")       # schedules and roles: with the on-call issue's next part
 CHANNELS = ("email", "sms", "voice", "chat", "webhook")
 MAX_STEPS, MAX_TARGETS, MAX_REPEAT, MAX_DELAY = 20, 20, 9, 24 * 60
+MAX_ATTEMPTS = 4            # sends of one page, retries included
+FIRST_RETRY_SECONDS = 30    # then doubled each time
 
 
 @dataclass(frozen=True)
@@ -116,3 +118,44 @@ def next_due(policy: Policy, pos: Position, fired_at: datetime) -> datetime:
     """When the step after `pos` (or the end) is due: its own due time plus its delay, so
     a late cycle does not push every later step back."""
     return fired_at + timedelta(minutes=policy.steps[pos.step].delay_minutes)
+
+
+def check_contact_method(raw: Any, path: str) -> list[FieldError]:
+    """`{type, address, label?}`: a channel Tocsin can page on and an address that fits it."""
+    if not isinstance(raw, dict):
+        return [FieldError(path, "a contact method is an object with type and address")]
+    errors = []
+    kind, address = raw.get("type"), raw.get("address")
+    at = f"{path}." if path else ""
+    if kind not in CHANNELS:
+        errors.append(FieldError(f"{at}type", f"one of {', '.join(CHANNELS)}"))
+    if not isinstance(address, str) or not address.strip() or len(address) > 500:
+        errors.append(FieldError(f"{at}address", "required, at most 500 characters"))
+    elif kind == "email" and "@" not in address:
+        errors.append(FieldError(f"{at}address", "an email address"))
+    elif kind == "webhook" and not address.startswith(("http://", "https://")):
+        errors.append(FieldError(f"{at}address", "an http:// or https:// URL"))
+    return errors
+
+
+def after_attempt(sent: bool, retryable: bool, attempts: int,
+                  now: datetime) -> tuple[str, datetime | None]:
+    """A page's state after its `attempts`-th send: sent; pending again (with when) while a
+    retryable failure has attempts left; else failed."""
+    if sent:
+        return "sent", None
+    if retryable and attempts < MAX_ATTEMPTS:
+        return "pending", now + timedelta(seconds=FIRST_RETRY_SECONDS * 2 ** (attempts - 1))
+    return "failed", None
+
+
+def link_problem(used_at: datetime | None, expires_at: datetime, incident_status: str,
+                 now: datetime) -> str:
+    """Why an acknowledge link cannot be used now ("" when it can)."""
+    if used_at:
+        return "it was used already"
+    if expires_at <= now:
+        return "it has expired"
+    if incident_status != "triggered":
+        return f"the incident is {incident_status} already"
+    return ""

@@ -248,7 +248,8 @@ def attachments(uow: UnitOfWork) -> Attachments:
     return found
 
 
-def write_attachments(uow: UnitOfWork, incident_id: int | None = None) -> None:
+def write_attachments(uow: UnitOfWork, incident_id: int) -> None:
+    """Before another entry on this incident: its pending attachments first, in order."""
     found = uow.session.info.get("tocsin.attachments")
     if found is not None:
         found.write(uow, incident_id)

@@ -80,20 +80,18 @@ def create_service(uow: UnitOfWork, actor: Actor, data: ServiceInput) -> Service
 
 def update_service(uow: UnitOfWork, actor: Actor, ref: str | int, changes: dict) -> ServiceView:
     actor.require("config:write")
-    changes = dict(changes)
-    policy_id = changes.pop("escalation_policy_id", ...)
+    fields = {k: v for k, v in changes.items() if k != "escalation_policy_id"}
     with uow:
         svc = need_service(uow, ref)
-        if policy_id is not ...:
+        if "escalation_policy_id" in changes:
+            policy_id = changes["escalation_policy_id"]
             if policy_id is not None and uow.policies.get(policy_id) is None:
                 raise ValidationFailed([FieldError("escalation_policy_id",
                                                    f"no escalation policy {policy_id}")],
                                        "invalid service")
             svc.escalation_policy_id = policy_id
-            changes["escalation_policy_id"] = policy_id  # for the audit record
         current = ServiceInput(svc.name, svc.description, svc.tier, svc.tags, None, None)
-        merged = ServiceInput(**{**current.__dict__, **{k: v for k, v in changes.items()
-                                                        if k != "escalation_policy_id"}})
+        merged = ServiceInput(**{**current.__dict__, **fields})
         team_id, owner_id = _check_service(uow, merged)
         if merged.name != svc.name and uow.services.by_name(merged.name):
             raise Conflict(f"a service named {merged.name!r} exists already")
@@ -103,8 +101,7 @@ def update_service(uow: UnitOfWork, actor: Actor, ref: str | int, changes: dict)
             svc.team_id = team_id
         if "owner_email" in changes:
             svc.owner_id = owner_id
-        uow.record(actor_label(actor), "service.update", f"service:{svc.id}",
-                   {k: v for k, v in changes.items()})
+        uow.record(actor_label(actor), "service.update", f"service:{svc.id}", dict(changes))
         view = service_view(uow, svc)
         uow.commit()
         return view

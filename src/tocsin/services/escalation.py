@@ -12,7 +12,7 @@ from typing import Any
 
 from ..domain import escalation as dom
 from ..domain.auth import Actor
-from ..domain.errors import Conflict, NotFound, ValidationFailed
+from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..ports import Delivery, Message, Notifier
 from ..store.alerting_repos import try_processor_lock
 from ..store.models import AckToken, Escalation, EscalationPolicy, Incident, NotificationAttempt
@@ -24,7 +24,6 @@ from .paging_messages import render
 ESCALATOR_LOCK = 7_201_002
 ENGINE = Actor(None, "escalation", "admin")
 CLAIM_SECONDS = 120          # a send not settled by then is "unknown", never sent twice
-MAX_ATTEMPTS = 4
 ACK_LINK_HOURS = 24
 
 
@@ -49,8 +48,8 @@ def _checked(uow: UnitOfWork, data: dict[str, Any]) -> dom.Policy:
         for j, t in enumerate(step.targets):
             found = uow.users.get(t.id) if t.type == "person" else uow.teams.get(t.id)
             if found is None:
-                raise ValidationFailed([dom.FieldError(f"steps[{i}].targets[{j}].id",
-                                                       f"no {t.type} {t.id}")],
+                raise ValidationFailed([FieldError(f"steps[{i}].targets[{j}].id",
+                                                   f"no {t.type} {t.id}")],
                                        "invalid escalation policy")
     return policy
 
@@ -196,7 +195,6 @@ def _people(uow: UnitOfWork, targets: tuple[dom.Target, ...]) -> list[int]:
 class Claimed:
     id: int
     message: Message
-    token_hash: str | None
 
 
 def dispatch(uow_factory: Any, notifier: Notifier, base_url: str, limit: int = 50) -> int:
@@ -215,7 +213,8 @@ def dispatch(uow_factory: Any, notifier: Notifier, base_url: str, limit: int = 5
 def _claim(uow: UnitOfWork, base_url: str, limit: int) -> list[Claimed]:
     with uow:
         now = uow.clock.now()
-        for n in uow.notifications.stuck(now, limit):
+        stuck = uow.notifications.stuck(now, limit)
+        for n in stuck:
             n.status, n.claimed_until = "unknown", None
             n.last_error = "the send did not report back in time; it may or may not have arrived"
             uow.notifications.add_attempt(NotificationAttempt(
@@ -225,18 +224,16 @@ def _claim(uow: UnitOfWork, base_url: str, limit: int) -> list[Claimed]:
         for n in rows:
             n.status, n.attempts = "sending", n.attempts + 1
             n.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
-            inc = uow.incidents.get(n.incident_id) if n.incident_id else None
-            token = None
-            if inc is not None and n.purpose == "page":
-                token = secrets.token_urlsafe(24)
-                uow.ack_tokens.add(AckToken(
-                    token_hash=_hash(token), incident_id=inc.id, user_id=n.user_id,
-                    notification_id=n.id, created_at=now,
-                    expires_at=now + timedelta(hours=ACK_LINK_HOURS)))
-            service = uow.services.get(inc.service_id) if inc is not None else None
-            out.append(Claimed(n.id, render(n, inc, service.name if service else "", base_url,
-                                            token), None))
-        uow.commit()
+            inc = uow.incidents.get(n.incident_id)
+            token = secrets.token_urlsafe(24)
+            uow.ack_tokens.add(AckToken(
+                token_hash=_hash(token), incident_id=inc.id, user_id=n.user_id,
+                notification_id=n.id, created_at=now,
+                expires_at=now + timedelta(hours=ACK_LINK_HOURS)))
+            service = uow.services.get(inc.service_id)
+            out.append(Claimed(n.id, render(n, inc, service.name, base_url, token)))
+        if stuck or rows:
+            uow.commit()
         return out
 
 
@@ -249,13 +246,9 @@ def _settle(uow: UnitOfWork, notification_id: int, result: Delivery) -> None:
         n.claimed_until = None
         uow.notifications.add_attempt(NotificationAttempt(
             notification_id=n.id, at=now, status=result.status, detail=result.detail[:2000]))
-        if result.status == "sent":
-            n.status, n.sent_at, n.last_error = "sent", now, ""
-        elif result.retryable and n.attempts < MAX_ATTEMPTS:
-            n.status, n.last_error = "pending", result.detail
-            n.next_attempt_at = now + timedelta(seconds=30 * 2 ** (n.attempts - 1))
-        else:
-            n.status, n.last_error = "failed", result.detail
+        n.status, n.next_attempt_at = dom.after_attempt(result.status == "sent", result.retryable,
+                                                        n.attempts, now)
+        n.sent_at, n.last_error = (now, "") if n.status == "sent" else (None, result.detail)
         uow.commit()
 
 
@@ -327,9 +320,7 @@ def _link(uow: UnitOfWork, token: str) -> tuple[AckLink, AckToken]:
         raise NotFound("this acknowledge link is not valid")
     inc = uow.incidents.get(row.incident_id)
     user = uow.users.get(row.user_id) if row.user_id else None
-    why = ("it was used already" if row.used_at else
-           "it has expired" if row.expires_at <= uow.clock.now() else
-           f"the incident is {inc.status} already" if inc.status != "triggered" else "")
+    why = dom.link_problem(row.used_at, row.expires_at, inc.status, uow.clock.now())
     return AckLink(inc.id, inc.number, inc.title, inc.severity, inc.status,
                    user.name if user else None, not why, why), row
 

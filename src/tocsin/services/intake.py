@@ -10,15 +10,14 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from psycopg.types.json import Json
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Engine
 
 from ..domain.alert import ParseError, ParseOutcome
 from ..domain.auth import Actor
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..integrations.inbound import DESCRIPTIONS, PARSERS
+from ..store.alerting_repos import write_intake_events
 from ..store.db import SqliteWriteLock
-from ..store.db import dumps as json_text
 from ..store.models import DeadLetter, IntakeEvent
 from ..store.uow import UnitOfWork
 from .common import actor_label
@@ -102,35 +101,7 @@ def event_row(info: IntegrationInfo, now: datetime, content_type: str, body: byt
 def insert_events(engine: Engine, lock: SqliteWriteLock | None,
                   rows: list[dict[str, Any]]) -> None:
     """The hot path's group commit: many requests' events in one transaction."""
-    if lock:
-        lock.acquire()
-    try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                _copy_events(conn, rows)
-            else:
-                conn.execute(insert(IntakeEvent.__table__), rows)
-    finally:
-        if lock:
-            lock.release()
-
-
-_COPY = ("COPY intake_events (integration_id, received_at, content_type, body, alerts, result) "
-         "FROM STDIN (FORMAT BINARY)")
-_COPY_TYPES = ["int4", "timestamptz", "text", "bytea", "json", "json"]
-
-
-def _copy_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL: COPY in binary, one stream for the whole batch (measured against
-    executemany, which sends one Bind/Execute per row, and an unnest of arrays)."""
-    cur = conn.connection.driver_connection.cursor()
-    with cur.copy(_COPY) as copy:
-        copy.set_types(_COPY_TYPES)
-        for r in rows:
-            result = r.get("result")
-            copy.write_row((r["integration_id"], r["received_at"], r["content_type"], r["body"],
-                            Json(r["alerts"], json_text),
-                            None if result is None else Json(result, json_text)))
+    write_intake_events(engine, lock, rows)
 
 
 def keep_dead_letter(uow: UnitOfWork, integration_id: int | None, reason: str, path: str,

@@ -20,37 +20,28 @@ EMAIL = """{{ severity }} incident INC-{{ number }} on {{ service }} is {{ statu
 Why {{ severity }}: {{ reason }}
 {% endif %}
 
-Acknowledge (you will be asked to confirm): {{ ack_url or "(no link)" }}
+Acknowledge (you will be asked to confirm): {{ ack_url }}
 Open the incident: {{ incident_url }}
 
 You are paged by escalation policy step {{ step + 1 }}{% if round %}, round {{ round + 1 }}{% endif %}.
 """
-SHORT = ("{{ severity }} INC-{{ number }} {{ title[:80] }} — ack: {{ ack_url or incident_url }}")
+SHORT = "{{ severity }} INC-{{ number }} {{ title[:80] }} — ack: {{ ack_url }}"
 
 
-def render(n: Any, inc: Incident | None, service: str, base_url: str,
-           token: str | None) -> Message:
+def render(n: Any, inc: Incident, service: str, base_url: str, token: str) -> Message:
+    """A page: the email template for email, the short one for every other channel."""
     facts = _facts(n, inc, service, base_url, token)
-    if n.purpose == "test":
-        subject = "Tocsin test message"
-        text = (f"This is a test of your {n.channel} contact method in Tocsin. "
-                f"If you can read it, paging reaches you here.")
-    else:
-        subject = _env.from_string(SUBJECT).render(facts)
-        tmpl = EMAIL if n.channel == "email" else SHORT
-        text = _env.from_string(tmpl).render(facts)
+    subject = _env.from_string(SUBJECT).render(facts)
+    text = _env.from_string(EMAIL if n.channel == "email" else SHORT).render(facts)
     return Message(n.channel, n.address, subject, text, {**facts, "subject": subject})
 
 
-def _facts(n: Any, inc: Incident | None, service: str, base_url: str,
-           token: str | None) -> dict[str, Any]:
-    if inc is None:
-        return {"purpose": n.purpose}
+def _facts(n: Any, inc: Incident, service: str, base_url: str, token: str) -> dict[str, Any]:
     ctx = dict(n.context or {})
     return {
         "purpose": n.purpose, "incident_id": inc.id, "number": inc.number, "title": inc.title,
         "severity": inc.severity, "status": inc.status, "reason": inc.severity_reason or "",
         "service": service, "incident_url": f"{base_url}/incidents/{inc.id}",
-        "ack_url": f"{base_url}/ack/{token}" if token else None,
+        "ack_url": f"{base_url}/ack/{token}",
         "round": ctx.get("round", 0), "step": ctx.get("step", 0),
     }

@@ -122,9 +122,9 @@ def _check_source_marks(uow: UnitOfWork, ctx: Context) -> None:
         return
     after = 0
     while rows := uow.alerts.open_rows(after, 2000):
-        on = [r.id for r in rows if ctx.is_source(alert_labels(uow, ctx, r))]
-        off = [r.id for r in rows if r.inhibit_source and r.id not in set(on)]
-        uow.alerts.set_inhibit_source(on, True)
+        on = {r.id for r in rows if ctx.is_source(alert_labels(uow, ctx, r))}
+        off = [r.id for r in rows if r.inhibit_source and r.id not in on]
+        uow.alerts.set_inhibit_source(sorted(on), True)
         uow.alerts.set_inhibit_source(off, False)
         after = rows[-1].id
     uow.settings.put(SOURCES_FOR, digest)
@@ -160,7 +160,6 @@ def process_pending(uow: UnitOfWork, limit: int = 500, max_alerts: int | None = 
                                  for a in uow.alerts.resolved_since_by_keys(keys, since)}
         done = [(ev, _process_event(uow, ctx, ev)) for ev in events]
         uow.session.flush()  # the batch's new alerts get their ids here, in one insert
-        act.write_attachments(uow)
         for ev, outcomes in done:
             ev.processed_at = ctx.now
             ev.result = {**(ev.result or {}), "alerts": [
@@ -292,7 +291,6 @@ def flush_groups(uow: UnitOfWork, limit: int = 200) -> int:
         groups = uow.groups.waiting_due(now, limit)
         for group in groups:
             act.flush_group(uow, now, group)
-        act.write_attachments(uow)
         if groups:
             uow.commit()
         return len(groups)

@@ -27,7 +27,7 @@ def _user_view(u: User, teams: list[str] | None = None) -> UserView:
     return UserView(u.id, u.email, u.name, u.role, u.time_zone, u.phone, u.active, teams or [])
 
 
-def _check(email: str, password: str | None, role: str, time_zone: str,
+def check_user(email: str, password: str | None, role: str, time_zone: str,
            name: str | None = None, phone: str | None = None) -> None:
     errors = []
     if "@" not in email or len(email) > 320:
@@ -53,19 +53,25 @@ def create_user(uow: UnitOfWork, actor: Actor, email: str, password: str | None,
                 phone: str | None = None) -> UserView:
     actor.require("users:admin")
     email = email.strip().lower()
-    _check(email, password, role, time_zone, name, phone)
+    check_user(email, password, role, time_zone, name, phone)
     with uow:
-        if uow.users.by_email(email):
-            raise Conflict(f"a user with email {email!r} exists already")
-        user = uow.users.add(User(
-            email=email, name=(name or email.split("@")[0]).strip(),
-            password_hash=_hasher.hash(password) if password else None, role=role,
-            time_zone=time_zone, phone=phone, active=True, created_at=uow.clock.now()))
+        user = add_user(uow, email, password, role, name, time_zone, phone)
         uow.record(actor_label(actor), "user.create", f"user:{user.id}",
                    {"email": email, "role": role})
         view = _user_view(user)
         uow.commit()
         return view
+
+
+def add_user(uow: UnitOfWork, email: str, password: str | None, role: str, name: str | None,
+             time_zone: str, phone: str | None = None) -> User:
+    """A checked, new user inside the caller's transaction (people create them too)."""
+    if uow.users.by_email(email):
+        raise Conflict(f"a user with email {email!r} exists already")
+    return uow.users.add(User(
+        email=email, name=(name or email.split("@")[0]).strip(),
+        password_hash=_hasher.hash(password) if password else None, role=role,
+        time_zone=time_zone, phone=phone, active=True, created_at=uow.clock.now()))
 
 
 def authenticate(uow: UnitOfWork, email: str, password: str) -> Actor:
@@ -187,8 +193,8 @@ def update_profile(uow: UnitOfWork, actor: Actor, time_zone: str | None = None,
         user = uow.users.get(actor.user_id or -1)
         if user is None:
             raise NotFound("only signed-in people have a profile")
-        _check(user.email, None, user.role, time_zone or user.time_zone, name or None,
-               phone)
+        check_user(user.email, None, user.role, time_zone or user.time_zone, name or None,
+                   phone)
         if time_zone is not None:
             user.time_zone = time_zone
         if name:
@@ -213,7 +219,7 @@ def update_user(uow: UnitOfWork, actor: Actor, user_ref: int | str, role: str | 
             else uow.users.get(user_ref)
         if user is None:
             raise NotFound(f"no user {user_ref!r}")
-        _check(user.email, password, role or user.role, user.time_zone, name)
+        check_user(user.email, password, role or user.role, user.time_zone, name)
         demoted = (role is not None and role != "admin") or active is False
         if user.role == "admin" and demoted and _active_admins(uow) <= 1:
             raise Conflict("this is the last active admin; make someone else admin first")

@@ -41,9 +41,8 @@ class AppriseNotifier:
         ap = apprise.Apprise()
         if not ap.add(url):
             return Delivery("failed", False, f"not a usable {m.channel} address")
-        body = m.text
         try:
-            ok = ap.notify(title=m.subject, body=body)
+            ok = ap.notify(title=m.subject, body=m.text)
         except Exception as exc:  # noqa: BLE001 - a provider's failure is a failed attempt
             return Delivery("failed", True, f"{type(exc).__name__}: {exc}")
         # apprise reports success or failure, not why: network and server errors are

@@ -74,7 +74,7 @@ class Notification(Base):
     contact_method_id: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(500))
-    purpose: Mapped[str] = mapped_column(String(40))   # page | test
+    purpose: Mapped[str] = mapped_column(String(40))   # page (the only one so far)
     context: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # pending | sending | sent | failed | unknown | cancelled
     status: Mapped[str] = mapped_column(String(20))

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import Field
 
+from ...domain import escalation as dom
 from ...domain.auth import Actor
 from ...services import escalation, people
 from ..schemas import Id, Page, Strict
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["paging"])
 
 
 class ContactMethodIn(Strict):
-    type: str = Field(description="email | sms | voice | chat | webhook")
+    type: str = Field(description=" | ".join(dom.CHANNELS))
     address: str = Field(max_length=500)
     label: str = Field("", max_length=100)
 
@@ -29,21 +30,21 @@ class PersonCreate(Strict):
 
 
 class TargetIn(Strict):
-    type: str = Field(description="person | team")
+    type: str = Field(description=" | ".join(dom.TARGET_TYPES))
     id: int = Field(ge=1, le=2**53)
 
 
 class StepIn(Strict):
-    delay_minutes: int = Field(ge=1, le=24 * 60, description="minutes this step waits for an "
-                               "acknowledgement before the next step fires")
-    targets: list[TargetIn] = Field(min_length=1, max_length=20)
+    delay_minutes: int = Field(ge=1, le=dom.MAX_DELAY, description="minutes this step waits "
+                               "for an acknowledgement before the next step fires")
+    targets: list[TargetIn] = Field(min_length=1, max_length=dom.MAX_TARGETS)
 
 
 class PolicyCreate(Strict):
     name: str = Field(min_length=1, max_length=100)
     description: str = Field("", max_length=2000)
-    repeat: int = Field(0, ge=0, le=9, description="extra rounds after the last step")
-    steps: list[StepIn] = Field(min_length=1, max_length=20)
+    repeat: int = Field(0, ge=0, le=dom.MAX_REPEAT, description="extra rounds after the last step")
+    steps: list[StepIn] = Field(min_length=1, max_length=dom.MAX_STEPS)
 
 
 @router.post("/people", status_code=201, response_model=people.PersonView)
