@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import email
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
 BIN = Path(sys.executable).parent / "tocsin"
 CHROMIUM = os.environ.get("TOCSIN_CHROMIUM", "/usr/bin/chromium")
@@ -37,17 +41,17 @@ class Server:
         return done.stdout
 
 
-@pytest.fixture
-def server(tmp_path):
-    """A seeded Tocsin on SQLite, started as `tocsin serve` on a free port."""
+@contextmanager
+def serve(tmp_path: Path, port: int | None = None, **extra_env: str) -> Iterator[Server]:
+    """A seeded Tocsin on SQLite, started as `tocsin serve` (settings in `extra_env`)."""
     env = {**os.environ, "TOCSIN_DATABASE_URL": f"sqlite:///{tmp_path}/e2e.db",
-           "TOCSIN_VAR_DIR": str(tmp_path / "var")}
+           "TOCSIN_VAR_DIR": str(tmp_path / "var"), **extra_env}
     subprocess.run([BIN, "db", "upgrade"], env=env, check=True, capture_output=True)
     seeded = subprocess.run([BIN, "demo", "seed"], env=env, check=True, capture_output=True,
                             text=True)
     email, password = (tmp_path / "var" / "demo-admin.txt").read_text().split()[:2]
     assert password in seeded.stdout
-    port = free_port()
+    port = port or free_port()
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([BIN, "serve", "--host", "127.0.0.1", "--port", str(port),
                              "--no-migrate"], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -68,6 +72,32 @@ def server(tmp_path):
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    with serve(tmp_path) as s:
+        yield s
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], email.message.Message]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802 - aiosmtpd API
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
+                              email.message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: (inbox, port)."""
+    inbox, port = Inbox(), free_port()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    ctl.start()
+    yield inbox, port
+    ctl.stop()
 
 
 @pytest.fixture
