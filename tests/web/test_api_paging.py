@@ -76,3 +76,17 @@ def test_bad_paging_input_gets_precise_errors(api):
         "name": "p", "steps": [{"delay_minutes": 5, "targets": [
             {"type": "person", "id": 1}]}]}).status_code == 403
     assert api("viewer").get("/api/v1/incidents/999/notifications").status_code == 404
+
+
+def test_the_incident_page_shows_the_escalation_and_its_pages(app, api, ui):
+    setup_paging(api)
+    inc = api().post("/api/v1/incidents", json={"title": "Payments down",
+                                                "service": "payments-api",
+                                                "attributes": OUTAGE}).json()
+    Engine(app.state.container).run_cycle()
+    client, _ = ui("viewer")
+    html = client.get(f"/incidents/{inc['id']}").text
+    paging = html[html.index('id="paging"'):html.index("</section>", html.index('id="paging"'))]
+    assert "payments" in paging and "active" in paging
+    assert "dana@example.com" in paging and "https://hooks.example.com/p" in paging
+    assert paging.count("<td>sent") == 2

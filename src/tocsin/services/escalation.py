@@ -280,6 +280,32 @@ class NotificationView:
     last_error: str
 
 
+@dataclass(frozen=True)
+class EscalationView:
+    id: int
+    policy: str
+    status: str
+    step: int           # 1-based, of `steps`
+    steps: int
+    round: int          # 1-based, of `rounds`
+    rounds: int
+    next_at: datetime | None
+    started_at: datetime
+    ended_reason: str
+
+
+def escalations_for(uow: UnitOfWork, incident_id: int) -> list[EscalationView]:
+    with uow:
+        out = []
+        for e in uow.escalations.for_incident(incident_id):
+            steps = len(e.policy.get("steps", []))
+            out.append(EscalationView(e.id, e.policy.get("name", ""), e.status,
+                                      min(e.step + 1, steps), steps, e.round + 1,
+                                      int(e.policy.get("repeat", 0)) + 1, e.next_at,
+                                      e.started_at, e.ended_reason))
+        return out
+
+
 def notifications_for(uow: UnitOfWork, incident_id: int) -> list[NotificationView]:
     with uow:
         if uow.incidents.get(incident_id) is None:

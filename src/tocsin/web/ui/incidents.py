@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from ...domain.auth import Actor
 from ...domain.errors import DomainError, ValidationFailed
-from ...services import alerting_config, catalog, classify, config, users
+from ...services import alerting_config, catalog, classify, config, escalation, users
 from ...services import alerts as alert_svc
 from ...services import incidents as svc
 from ...store.alerting_repos import AlertFilter
@@ -142,6 +142,8 @@ def show(incident_id: Id, request: Request, actor: Actor = ui("read")) -> Respon
                                        AlertFilter(incident_id=incident_id, limit=100))
     return render(request, "incidents/show.html", actor, inc=view, entries=entries,
                   alerts=related, calendars=alerting_config.load_names(c.uow(read_only=True)),
+                  escalations=escalation.escalations_for(c.uow(read_only=True), incident_id),
+                  notifications=escalation.notifications_for(c.uow(read_only=True), incident_id),
                   people=users.list_users(c.uow(read_only=True)),
                   services=catalog.list_services(c.uow(read_only=True)))
 
