@@ -10,7 +10,7 @@ from tocsin.domain.auth import cli_actor
 from tocsin.domain.errors import Conflict, ValidationFailed
 from tocsin.engine.engine import Engine
 from tocsin.ports import Delivery
-from tocsin.services import catalog, escalation, incidents, people
+from tocsin.services import catalog, escalation, escalation_policies, incidents, people
 
 ADMIN = cli_actor()
 
@@ -23,7 +23,7 @@ def world(container):
                                   {"type": "sms", "address": "+441234567890"}])
     bob = people.create_person(c.uow(), ADMIN, "Bob", "bob@example.com", "UTC",
                                [{"type": "email", "address": "bob@example.com"}])
-    policy = escalation.create_policy(c.uow(), ADMIN, {
+    policy = escalation_policies.create_policy(c.uow(), ADMIN, {
         "name": "payments-oncall", "repeat": 1, "steps": [
             {"delay_minutes": 5, "targets": [{"type": "person", "id": alice.id}]},
             {"delay_minutes": 10, "targets": [{"type": "person", "id": bob.id}]}]})
@@ -132,7 +132,7 @@ def test_the_policy_is_snapshotted_when_escalation_starts(world, container, cloc
     assert cycle(world) == ALICE
     carol = people.create_person(container.uow(), ADMIN, "Carol", "carol@example.com", "UTC",
                                  [{"type": "email", "address": "carol@example.com"}])
-    other = escalation.create_policy(container.uow(), ADMIN, {
+    other = escalation_policies.create_policy(container.uow(), ADMIN, {
         "name": "other", "steps": [{"delay_minutes": 1, "targets": [
             {"type": "person", "id": carol.id}]}]})
     catalog.update_service(container.uow(), ADMIN, "payments",
@@ -172,7 +172,7 @@ def test_the_ack_link_acknowledges_once(world, container, clock):
 ])
 def test_bad_policies_name_the_field(container, data, field):
     with pytest.raises(ValidationFailed) as err:
-        escalation.create_policy(container.uow(), ADMIN, data)
+        escalation_policies.create_policy(container.uow(), ADMIN, data)
     assert field in [e.field for e in err.value.errors]
 
 

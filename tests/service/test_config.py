@@ -12,6 +12,8 @@ from tocsin.services.config import ConfigInvalid
 
 from ..conftest import DEFAULT_CONFIG
 
+ADMIN = cli_actor()
+
 
 def problems(text: str) -> list[str]:
     with pytest.raises(ConfigInvalid) as err:
@@ -101,3 +103,61 @@ def test_service_specific_form_is_chosen(container):
     inc = incidents.declare(container.uow(), cli_actor(), incidents.DeclareInput(
         "VPN down in Lyon", "vpn", {"impact": "limited", "office": "Lyon"}))
     assert inc.form == "vpn-form" and inc.severity == "P3"
+
+
+PAGING_YAML = """
+escalation_policies:
+  - name: payments-oncall
+    repeat: 1
+    steps:
+      - delay_minutes: 5
+        targets: [{person: dana@example.com}]
+      - delay_minutes: 10
+        targets: [{team: payments}, {person: DANA@example.com}]
+services:
+  - name: payments
+    tier: 1
+    escalation_policy: payments-oncall
+"""
+
+
+def test_escalation_policies_are_configuration(container):
+    from tocsin.services import escalation_policies, people
+
+    dana = people.create_person(container.uow(), ADMIN, "Dana", "dana@example.com")
+    config.apply_text(container.uow(), ADMIN, "teams:\n  - name: payments\n    members: "
+                      "[dana@example.com]\n", "teams.yaml")
+    config.apply_text(container.uow(), ADMIN, PAGING_YAML, "paging.yaml")
+    [policy] = escalation_policies.list_policies(container.uow())
+    team = [t for t in catalog.list_teams(container.uow()) if t.name == "payments"][0]
+    assert (policy.name, policy.repeat) == ("payments-oncall", 1)
+    assert policy.steps[1]["targets"] == [{"type": "team", "id": team.id},
+                                          {"type": "person", "id": dana.id}]
+    assert catalog.get_service(container.uow(), "payments").escalation_policy == "payments-oncall"
+    exported = config.export_data(container.uow())
+    assert exported["escalation_policies"][0]["steps"][1]["targets"] == [
+        {"team": "payments"}, {"person": "dana@example.com"}]
+    assert [s for s in exported["services"] if s["name"] == "payments"][0][
+        "escalation_policy"] == "payments-oncall"
+    config.apply_text(container.uow(), ADMIN, config.export_text(container.uow()), "again.yaml")
+    assert escalation_policies.list_policies(container.uow()) == [policy]   # a round trip changes nothing
+
+
+@pytest.mark.parametrize("text, path, reason", [
+    ("escalation_policies:\n  - name: p\n    steps: []\n", "escalation_policies[0].steps",
+     "a list of 1 to"),
+    ("escalation_policies:\n  - name: p\n    steps:\n      - delay_minutes: 5\n"
+     "        targets: [{robot: r2}]\n", "escalation_policies[0].steps[0].targets[0]",
+     "{person: EMAIL} or {team: NAME}"),
+    ("escalation_policies:\n  - name: p\n    steps:\n      - delay_minutes: 5\n"
+     "        targets: [{person: nobody@example.com}]\n",
+     "escalation_policies[0].steps[0].targets[0].person", "no person"),
+    ("services:\n  - name: s\n    escalation_policy: missing\n",
+     "services[0].escalation_policy", "no escalation policy 'missing'"),
+])
+def test_bad_escalation_policies_are_refused_with_the_place(container, text, path, reason):
+    with pytest.raises(config.ConfigInvalid) as err:
+        config.apply_text(container.uow(), ADMIN, text, "bad.yaml")
+    [problem] = err.value.problems
+    assert problem.path == path and reason in problem.reason
+    assert problem.file == "bad.yaml"

@@ -90,3 +90,24 @@ def test_the_incident_page_shows_the_escalation_and_its_pages(app, api, ui):
     assert "payments" in paging and "active" in paging
     assert "dana@example.com" in paging and "https://hooks.example.com/p" in paging
     assert paging.count("<td>sent") == 2
+
+
+def test_policies_are_shown_and_edited_as_configuration(app, api, ui):
+    setup_paging(api)
+    client, csrf = ui("admin")
+    page = client.get("/config").text
+    card = page[page.index('id="escalation-policies"'):]
+    assert "payments" in card and "dana@example.com" in card and "5 min" in card
+    form = client.get("/config/edit?section=escalation_policies").text
+    assert "escalation_policies:" in form and "person: dana@example.com" in form
+    text = ("escalation_policies:\n  - name: payments\n    steps:\n      - delay_minutes: 7\n"
+            "        targets: [{person: dana@example.com}]\n")
+    r = client.post("/config/edit", data={"section": "escalation_policies", "text": text,
+                                          "csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    [policy] = api().get("/api/v1/escalation-policies").json()["items"]
+    assert policy["steps"][0]["delay_minutes"] == 7
+    bad = text.replace("dana@example.com", "ghost@example.com")
+    r = client.post("/config/edit", data={"section": "escalation_policies", "text": bad,
+                                          "csrf_token": csrf})
+    assert r.status_code == 422 and "no person &#39;ghost@example.com&#39;" in r.text

@@ -17,12 +17,14 @@ from ..domain.severity import KINDS, SEVERITIES, parse_level, parse_rule, rule_t
 from ..store.models import Form, Service, SeverityLevelRow, Team
 from ..store.uow import UnitOfWork
 from . import alerting_config
+from . import escalation_policies as policies
 from .catalog import name_problem
 from .common import actor_label, level_view
 from .views import LevelView
 
-SECTIONS = ("severity_levels", "severity_rules", "severity_fallback", "teams", "services", "forms",
-            "calendars", "routes", "inhibit_rules", "alerting")
+SECTIONS = ("severity_levels", "severity_rules", "severity_fallback", "teams",
+            "escalation_policies", "services", "forms", "calendars", "routes", "inhibit_rules",
+            "alerting")
 ALERTING_SECTIONS = ("calendars", "routes", "inhibit_rules", "alerting")
 
 
@@ -116,6 +118,7 @@ def _validate_sections(data: dict[str, Any]) -> list[tuple[str, str]]:
     each("severity_rules", lambda s, p: parse_rule(s, p).name)
     each("forms", lambda s, p: parse_form(s, p).name)
     each("teams", _check_team)
+    each("escalation_policies", policies.check_yaml)
     each("services", _check_service)
     fb = data.get("severity_fallback")
     if fb is not None:
@@ -175,7 +178,8 @@ def _check_team(spec: Any, path: str) -> str:
 def _check_service(spec: Any, path: str) -> str:
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
         raise ConditionError(f"{path}.name", "a service needs a name")
-    mapping_with(spec, path, {"name", "description", "tier", "tags", "team", "owner"}, "")
+    mapping_with(spec, path, {"name", "description", "tier", "tags", "team", "owner",
+                              "escalation_policy"}, "")
     problem = name_problem(spec["name"])
     if problem:
         raise ConditionError(f"{path}.name", problem)
@@ -225,6 +229,10 @@ def apply_text(uow: UnitOfWork, actor: Actor, text: str, filename: str) -> dict[
             uow.settings.put("severity_fallback", d["severity_fallback"])
         for i, spec in enumerate(d.get("teams") or []):
             _apply_team(uow, spec, f"teams[{i}]", filename, problems)
+        uow.session.flush()
+        for i, spec in enumerate(d.get("escalation_policies") or []):
+            for path, reason in policies.apply_yaml(uow, spec, f"escalation_policies[{i}]"):
+                problems.append(ConfigProblem(filename, path, None, reason))
         uow.session.flush()
         for i, spec in enumerate(d.get("services") or []):
             _apply_service(uow, spec, f"services[{i}]", filename, problems)
@@ -295,6 +303,13 @@ def _apply_service(uow: UnitOfWork, spec: dict, path: str, fname: str,
                                           f"no person {spec['owner']!r}"))
         else:
             svc.owner_id = owner.id
+    if "escalation_policy" in spec:  # absent: left as it is; null: page nobody
+        name = spec["escalation_policy"]
+        policy = uow.policies.by_name(name) if name else None
+        if name and policy is None:
+            problems.append(ConfigProblem(fname, f"{path}.escalation_policy", None,
+                                          f"no escalation policy {name!r}"))
+        svc.escalation_policy_id = policy.id if policy else None
 
 
 def _apply_form(uow: UnitOfWork, spec: dict, path: str, fname: str,
@@ -328,14 +343,20 @@ def export_data(uow: UnitOfWork) -> dict[str, Any]:
                 item["team"] = uow.teams.get(s.team_id).name
             if s.owner_id:
                 item["owner"] = uow.users.get(s.owner_id).email
+            if s.escalation_policy_id:
+                item["escalation_policy"] = uow.policies.get(s.escalation_policy_id).name
             services.append(item)
+        exported = [policies.to_yaml(uow, p) for p in uow.policies.list()]
         out: dict[str, Any] = {
             "severity_levels": [_level_spec(r) for r in uow.severity.levels()],
             "severity_rules": [r.spec for r in uow.severity.rules()],
         }
         if fb:
             out["severity_fallback"] = fb
-        out.update(teams=teams, services=services, forms=[f.spec for f in uow.forms.list()])
+        out["teams"] = teams
+        if exported:
+            out["escalation_policies"] = exported
+        out.update(services=services, forms=[f.spec for f in uow.forms.list()])
         for key in ALERTING_SECTIONS:
             value = uow.settings.get(key)
             if value is not None:

@@ -12,77 +12,18 @@ from typing import Any
 
 from ..domain import escalation as dom
 from ..domain.auth import Actor
-from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ..domain.errors import Conflict, NotFound
 from ..ports import Delivery, Message, Notifier
 from ..store.alerting_repos import try_processor_lock
-from ..store.models import AckToken, Escalation, EscalationPolicy, Incident, NotificationAttempt
+from ..store.models import AckToken, Escalation, Incident, NotificationAttempt
 from ..store.uow import UnitOfWork
 from . import incidents as inc_svc
-from .common import actor_label
 from .paging_messages import render
 
 ESCALATOR_LOCK = 7_201_002
 ENGINE = Actor(None, "escalation", "admin")
 CLAIM_SECONDS = 120          # a send not settled by then is "unknown", never sent twice
 ACK_LINK_HOURS = 24
-
-
-@dataclass(frozen=True)
-class PolicyView:
-    id: int
-    name: str
-    description: str
-    repeat: int
-    steps: list[dict[str, Any]]
-
-
-def _view(p: EscalationPolicy) -> PolicyView:
-    return PolicyView(p.id, p.name, p.description, p.repeat, list(p.steps))
-
-
-def _checked(uow: UnitOfWork, data: dict[str, Any]) -> dom.Policy:
-    policy, errors = dom.parse(data)
-    if policy is None:
-        raise ValidationFailed(errors, "invalid escalation policy")
-    for i, step in enumerate(policy.steps):
-        for j, t in enumerate(step.targets):
-            found = uow.users.get(t.id) if t.type == "person" else uow.teams.get(t.id)
-            if found is None:
-                raise ValidationFailed([FieldError(f"steps[{i}].targets[{j}].id",
-                                                   f"no {t.type} {t.id}")],
-                                       "invalid escalation policy")
-    return policy
-
-
-def create_policy(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> PolicyView:
-    actor.require("config:write")
-    with uow:
-        policy = _checked(uow, data)
-        if uow.policies.by_name(policy.name):
-            raise Conflict(f"an escalation policy named {policy.name!r} exists already")
-        now = uow.clock.now()
-        row = uow.policies.add(EscalationPolicy(
-            name=policy.name, description=str(data.get("description") or "")[:2000],
-            repeat=policy.repeat, steps=policy.as_dict()["steps"], created_at=now,
-            updated_at=now))
-        uow.record(actor_label(actor), "escalation_policy.create", f"escalation_policy:{row.id}",
-                   policy.as_dict())
-        view = _view(row)
-        uow.commit()
-        return view
-
-
-def list_policies(uow: UnitOfWork) -> list[PolicyView]:
-    with uow:
-        return [_view(p) for p in uow.policies.list()]
-
-
-def get_policy(uow: UnitOfWork, policy_id: int) -> PolicyView:
-    with uow:
-        row = uow.policies.get(policy_id)
-        if row is None:
-            raise NotFound(f"no escalation policy {policy_id}")
-        return _view(row)
 
 
 # --- starting and stopping (inside the caller's transaction) -------------------------------

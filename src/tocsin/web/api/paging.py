@@ -10,6 +10,7 @@ from pydantic import Field
 from ...domain import escalation as dom
 from ...domain.auth import Actor
 from ...services import escalation, people
+from ...services import escalation_policies as policies
 from ..schemas import Id, Page, Strict
 from ..security import api, container
 
@@ -74,21 +75,21 @@ def add_contact_method(person_id: Id, body: ContactMethodIn, request: Request,
                                      body.model_dump())
 
 
-@router.post("/escalation-policies", status_code=201, response_model=escalation.PolicyView)
+@router.post("/escalation-policies", status_code=201, response_model=policies.PolicyView)
 def create_policy(body: PolicyCreate, request: Request,
-                  actor: Actor = api("config:write")) -> escalation.PolicyView:
-    return escalation.create_policy(container(request).uow(), actor, body.model_dump())
+                  actor: Actor = api("config:write")) -> policies.PolicyView:
+    return policies.create_policy(container(request).uow(), actor, body.model_dump())
 
 
 @router.get("/escalation-policies", response_model=Page)
 def list_policies(request: Request, _: Actor = api("read")) -> Page:
-    items = escalation.list_policies(container(request).uow(read_only=True))
+    items = policies.list_policies(container(request).uow(read_only=True))
     return Page(items=items, total=len(items))
 
 
-@router.get("/escalation-policies/{policy_id}", response_model=escalation.PolicyView)
-def get_policy(policy_id: Id, request: Request, _: Actor = api("read")) -> escalation.PolicyView:
-    return escalation.get_policy(container(request).uow(read_only=True), policy_id)
+@router.get("/escalation-policies/{policy_id}", response_model=policies.PolicyView)
+def get_policy(policy_id: Id, request: Request, _: Actor = api("read")) -> policies.PolicyView:
+    return policies.get_policy(container(request).uow(read_only=True), policy_id)
 
 
 @router.get("/incidents/{incident_id}/notifications", response_model=Page)

@@ -1,4 +1,5 @@
-"""Configuration pages: severity levels and rules, intake forms — edited as YAML, validated."""
+"""Configuration pages: severity levels and rules, intake forms, escalation policies — edited
+as YAML, validated."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from ...domain.auth import Actor
 from ...domain.errors import NotFound
-from ...services import config
+from ...services import config, escalation_policies
 from ...services.config import ConfigInvalid, ConfigProblem
 from ..security import container, ui
 from .common import render
@@ -26,7 +27,8 @@ def index(request: Request, actor: Actor = ui("read")) -> Response:
     return render(request, "config/index.html", actor,
                   levels=config.list_levels(c.uow(read_only=True)),
                   rules=config.get_rules(c.uow(read_only=True)),
-                  forms=config.list_forms(c.uow(read_only=True)))
+                  forms=config.list_forms(c.uow(read_only=True)),
+                  policies=escalation_policies.list_as_config(c.uow(read_only=True)))
 
 
 @router.get("/export")
@@ -37,7 +39,7 @@ def export(request: Request, _: Actor = ui("read")) -> Response:
 
 
 EDITABLE = ("severity_levels", "severity_rules", "severity_fallback", "forms", "calendars",
-            "routes", "inhibit_rules", "alerting")
+            "routes", "inhibit_rules", "alerting", "escalation_policies")
 
 
 def _section_key(section: str) -> str:
