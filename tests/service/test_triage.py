@@ -350,3 +350,26 @@ def test_janitor_drops_old_unreferenced_events_only(world, container, clock):
     assert janitor.sweep(container.uow(), 30) == 1
     [a] = all_alerts(container)
     assert alerts.raw_event(container.uow(), a.last_event_id)["body"]
+
+
+def test_a_route_pages_the_policy_it_names(world, container):
+    from tocsin.services import escalation, escalation_policies, people
+
+    prod = {"env": "production", "severity": "critical"}
+    post(world, am_alert(name="NoPolicyYet", instance="a", **prod))
+    [first] = all_alerts(container)
+    texts = [e.text for e in incidents.timeline(container.uow(), first.incident_id)]
+    assert any("asks to page policy 'on-call', which does not exist" in t for t in texts)
+    assert escalation.escalations_for(container.uow(), first.incident_id) == []
+
+    dana = people.create_person(container.uow(), ADMIN, "Dana", "dana@example.com", "UTC",
+                                [{"type": "email", "address": "dana@example.com"}])
+    escalation_policies.create_policy(container.uow(), ADMIN, {"name": "on-call", "steps": [
+        {"delay_minutes": 5, "targets": [{"type": "person", "id": dana.id}]}]})
+    post(world, am_alert(name="DatabaseDown", instance="a", **prod))
+    inc_id = [a for a in all_alerts(container)
+              if a.labels["alertname"] == "DatabaseDown"][0].incident_id
+    [esc] = escalation.escalations_for(container.uow(), inc_id)
+    assert (esc.policy, esc.status) == ("on-call", "active")
+    sent = escalation.notifications_for(container.uow(), inc_id)
+    assert [(n.address, n.status) for n in sent] == [("dana@example.com", "sent")]

@@ -149,7 +149,8 @@ def _group(uow: UnitOfWork, ctx: Any, service: Service, alert: Alert, match: Rou
             severity=route.actions.open_incident, created_at=now,
             flush_at=None, actions={"why": list(match.why), "auto_resolve": route.auto_resolve,
                                     "title": route.actions.title, "tag_owner":
-                                    route.actions.tag_owner, "snooze_until":
+                                    route.actions.tag_owner, "page": route.actions.page,
+                                    "snooze_until":
                                     snooze_until.isoformat() if snooze_until else None}))
         ctx.groups[slot] = group
         if route.group_wait_seconds:
@@ -183,7 +184,7 @@ def _open_group_incident(uow: UnitOfWork, now: datetime, service: Service, group
                           f"route:{group.route}", {"alert_group": group.group_key,
                                                    "route": group.route},
                           owner_id=owner, auto_resolve=bool(acts.get("auto_resolve", True)),
-                          snoozed_until=snooze)
+                          snoozed_until=snooze, page=acts.get("page"))
     group.status, group.incident_id, group.flush_at = "open", inc.id, None
     for alert in alerts:
         _attach(uow, now, inc, alert, group.route)

@@ -12,6 +12,7 @@ from ..domain.auth import Actor, cli_actor
 from ..ports import FixedClock
 from ..store.uow import UnitOfWork
 from . import config, incidents, users
+from . import people as people_svc
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 ADMIN_EMAIL = "admin@example.com"
@@ -68,6 +69,9 @@ def seed(container, var_dir: Path) -> str:  # noqa: ANN001
     for email, name, role, tz in PEOPLE:
         people[email] = users.create_user(container.uow(), cli, email, secrets.token_urlsafe(16),
                                           role, name, tz)
+        if role != "viewer":  # pages go by email (set TOCSIN_SMTP_URL to deliver them)
+            people_svc.add_contact_method(container.uow(), cli, people[email].id,
+                                          {"type": "email", "address": email})
     config.apply_text(container.uow(), cli, (CONFIG_DIR / "demo.yaml").read_text(), "demo.yaml")
     _incidents(container, people)
     _alerts(container)

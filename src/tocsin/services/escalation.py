@@ -29,13 +29,20 @@ ACK_LINK_HOURS = 24
 # --- starting and stopping (inside the caller's transaction) -------------------------------
 
 
-def start_in(uow: UnitOfWork, inc: Incident) -> Escalation | None:
-    """Start the service's policy for a triggered incident, snapshotted: editing the policy
-    later does not change this escalation. The first step is due at once."""
-    service = uow.services.get(inc.service_id)
-    if service is None or service.escalation_policy_id is None:
-        return None
-    row = uow.policies.get(service.escalation_policy_id)
+def start_in(uow: UnitOfWork, inc: Incident, policy_name: str | None = None) -> Escalation | None:
+    """Start a policy for a triggered incident — the one an alert route names, else the
+    service's — snapshotted: editing the policy later does not change this escalation.
+    The first step is due at once."""
+    row = uow.policies.by_name(policy_name) if policy_name else None
+    if policy_name and row is None:
+        inc_svc.append_in(uow, ENGINE, inc, "escalation", {
+            "text": f"The alert route asks to page policy {policy_name!r}, which does not "
+                    "exist: the service's policy (if any) is used", "event": "missing_policy"})
+    if row is None:
+        service = uow.services.get(inc.service_id)
+        if service is None or service.escalation_policy_id is None:
+            return None
+        row = uow.policies.get(service.escalation_policy_id)
     if row is None:
         return None
     snapshot = {"name": row.name, "repeat": row.repeat, "steps": row.steps}

@@ -91,7 +91,7 @@ def declare(uow: UnitOfWork, actor: Actor, cmd: DeclareInput,
 def open_in(uow: UnitOfWork, actor: Actor, service_id: int, title: str, severity: str,
             reason: str, rule: str | None, attributes: dict[str, Any], *,
             owner_id: int | None = None, auto_resolve: bool = False,
-            snoozed_until: Any = None) -> Incident:
+            snoozed_until: Any = None, page: str | None = None) -> Incident:
     """Open an incident inside the caller's transaction (alert routing); no commit here."""
     now = uow.clock.now()
     service = uow.services.get(service_id)
@@ -109,7 +109,7 @@ def open_in(uow: UnitOfWork, actor: Actor, service_id: int, title: str, severity
                {"number": inc.number, "severity": severity, "kind": "incident"})
     from . import escalation
 
-    escalation.start_in(uow, inc)
+    escalation.start_in(uow, inc, page)
     return inc
 
 
