@@ -55,8 +55,11 @@ def test_email_page_ack_link_stops_the_escalation(tmp_path, smtp):
             return api.post("/incidents", json={"title": title, "service": "payments-api",
                                                 "attributes": OUTAGE}).json()
 
+        def ours():  # the demo's own incidents page its people too: only ours count here
+            return [m for m in inbox.messages if m[1][0] in addresses.values()]
+
         acked, ignored = declare("Card payments failing"), declare("Refunds failing")
-        pages = wait_for(lambda: len(inbox.messages) >= 2 and inbox.messages, what="2 pages")
+        pages = wait_for(lambda: len(ours()) >= 2 and ours(), what="2 pages")
         assert sorted(r for _, [r], _ in pages) == ["dana.oncall@example.com"] * 2
         [(sender, _, msg)] = [m for m in pages if f"INC-{acked['number']}:" in m[2]["Subject"]]
         assert sender == "pager@example.com"
@@ -70,12 +73,12 @@ def test_email_page_ack_link_stops_the_escalation(tmp_path, smtp):
         assert api.get(f"/incidents/{acked['id']}").json()["status"] == "acknowledged"
 
         # Step 2 is due a minute after step 1: only the unacknowledged incident reaches Bob.
-        third = wait_for(lambda: len(inbox.messages) >= 3 and inbox.messages[2], timeout=90,
+        third = wait_for(lambda: len(ours()) >= 3 and ours()[2], timeout=90,
                          what="the second step of the unacknowledged incident")
         assert third[1] == ["bob.oncall@example.com"]
         assert f"INC-{ignored['number']}:" in third[2]["Subject"]
         time.sleep(3)   # a cycle or more after that step: nothing for the acknowledged one
-        assert len(inbox.messages) == 3
+        assert len(ours()) == 3
         sent = api.get(f"/incidents/{acked['id']}/notifications").json()["items"]
         assert [(n["address"], n["status"]) for n in sent] == [(addresses["Dana"], "sent")]
         timeline = [e["text"] for e in api.get(f"/incidents/{acked['id']}/timeline")

@@ -18,6 +18,7 @@ from ..store.alerting_repos import try_processor_lock
 from ..store.models import AckToken, Escalation, Incident, NotificationAttempt
 from ..store.uow import UnitOfWork
 from . import incidents as inc_svc
+from . import schedules
 from .paging_messages import render
 
 ESCALATOR_LOCK = 7_201_002
@@ -101,7 +102,7 @@ def _fire(uow: UnitOfWork, esc: Escalation, now: datetime) -> None:
             "escalation_id": esc.id, "event": "exhausted"})
         return
     paged: list[str] = []
-    for user_id in _people(uow, policy.steps[pos.step].targets):
+    for user_id in _people(uow, policy.steps[pos.step].targets, now):
         user = uow.users.get(user_id)
         if user is None or not user.active:
             continue
@@ -128,10 +129,19 @@ def _fire(uow: UnitOfWork, esc: Escalation, now: datetime) -> None:
     esc.next_at = dom.next_due(policy, pos, fired_at)
 
 
-def _people(uow: UnitOfWork, targets: tuple[dom.Target, ...]) -> list[int]:
+def _people(uow: UnitOfWork, targets: tuple[dom.Target, ...], now: datetime) -> list[int]:
+    """Who a step pages: the person; every member of the team; whoever is on call on the
+    schedule now (nobody in a gap)."""
     seen: list[int] = []
     for t in targets:
-        ids = [t.id] if t.type == "person" else uow.people.team_member_ids(t.id)
+        if t.type == "person":
+            ids = [t.id]
+        elif t.type == "team":
+            ids = uow.people.team_member_ids(t.id)
+        else:
+            row = uow.schedules.get(t.id)
+            who = schedules.who_is_on_call(uow, row, now).user_id if row else None
+            ids = [who] if who else []
         seen += [i for i in ids if i not in seen]
     return seen
 

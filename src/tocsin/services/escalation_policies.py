@@ -34,7 +34,7 @@ def _checked(uow: UnitOfWork, data: dict[str, Any]) -> dom.Policy:
         raise ValidationFailed(errors, "invalid escalation policy")
     for i, step in enumerate(policy.steps):
         for j, t in enumerate(step.targets):
-            found = uow.users.get(t.id) if t.type == "person" else uow.teams.get(t.id)
+            found = target(uow, t.type, t.id)
             if found is None:
                 raise ValidationFailed([FieldError(f"steps[{i}].targets[{j}].id",
                                                    f"no {t.type} {t.id}")],
@@ -74,11 +74,25 @@ def get_policy(uow: UnitOfWork, policy_id: int) -> PolicyView:
 
 
 
+# A policy's targets by type: found by id, by the name config files use, and named.
+_BY_ID = {"person": lambda uow, i: uow.users.get(i), "team": lambda uow, i: uow.teams.get(i),
+          "schedule": lambda uow, i: uow.schedules.get(i)}
+_BY_NAME = {"person": lambda uow, n: uow.users.by_email(n.lower()),
+            "team": lambda uow, n: uow.teams.by_name(n),
+            "schedule": lambda uow, n: uow.schedules.by_name(n)}
+_LABEL = {"person": lambda r: r.email, "team": lambda r: r.name, "schedule": lambda r: r.name}
+
+
+def target(uow: UnitOfWork, kind: str, target_id: int) -> Any:
+    return _BY_ID[kind](uow, target_id)
+
+
 # --- as configuration -----------------------------------------------------------------
 
 
 def _with_ids(spec: Any, path: str, resolve: Any) -> dict[str, Any]:
-    """A policy as written in YAML (targets `{person: email}` or `{team: name}`) in the
+    """A policy as written in YAML (targets `{person: email}`, `{team: name}`, `{schedule:
+    name}`) in the
     API's form (`{type, id}`), ids from `resolve(type, name, path)`."""
     spec = mapping_with(spec, path, {"name", "description", "repeat", "steps"},
                         "an escalation policy is a mapping with name, repeat and steps")
@@ -94,7 +108,8 @@ def _with_ids(spec: Any, path: str, resolve: Any) -> dict[str, Any]:
         for j, t in enumerate(step.get("targets") or []):
             where = f"{path}.steps[{i}].targets[{j}]"
             if not isinstance(t, dict) or len(t) != 1 or next(iter(t)) not in dom.TARGET_TYPES:
-                raise ConditionError(where, "one of {person: EMAIL} or {team: NAME}")
+                raise ConditionError(where, "one of {person: EMAIL}, {team: NAME} or "
+                                            "{schedule: NAME}")
             kind, name = next(iter(t.items()))
             targets.append({"type": kind, "id": resolve(kind, name, where)})
         out.append({**step, "targets": targets})
@@ -115,8 +130,7 @@ def apply_yaml(uow: UnitOfWork, spec: dict, path: str) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
 
     def resolve(kind: str, name: Any, where: str) -> int:
-        found = (uow.users.by_email(str(name).lower()) if kind == "person"
-                 else uow.teams.by_name(str(name)))
+        found = _BY_NAME[kind](uow, str(name))
         if found is None:
             problems.append((f"{where}.{kind}", f"no {kind} {name!r}"))
             return 1
@@ -132,11 +146,10 @@ def apply_yaml(uow: UnitOfWork, spec: dict, path: str) -> list[tuple[str, str]]:
 
 
 def to_yaml(uow: UnitOfWork, p: EscalationPolicy) -> dict[str, Any]:
-    """A policy as config YAML: people by email, teams by name."""
+    """A policy as config YAML: people by email, teams and schedules by name."""
     def name_of(t: dict[str, Any]) -> dict[str, str]:
-        found = uow.users.get(t["id"]) if t["type"] == "person" else uow.teams.get(t["id"])
-        label = (found.email if t["type"] == "person" else found.name) if found else f"#{t['id']}"
-        return {t["type"]: label}
+        found = target(uow, t["type"], t["id"])
+        return {t["type"]: _LABEL[t["type"]](found) if found else f"#{t['id']}"}
 
     return {"name": p.name, "description": p.description, "repeat": p.repeat,
             "steps": [{"delay_minutes": st["delay_minutes"],

@@ -18,6 +18,9 @@ from .models import (
     EscalationPolicy,
     Notification,
     NotificationAttempt,
+    PersonFeed,
+    ScheduleOverride,
+    ScheduleRow,
     TeamMember,
 )
 from .repositories import _Repo
@@ -129,3 +132,42 @@ class AckTokenRepo(_Repo):
 
     def get(self, token_hash: str) -> AckToken | None:
         return self.s.get(AckToken, token_hash)
+
+
+class ScheduleRepo(_Repo):
+    def add(self, row: ScheduleRow) -> ScheduleRow:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def get(self, schedule_id: int) -> ScheduleRow | None:
+        return self.s.get(ScheduleRow, schedule_id)
+
+    def by_name(self, name: str) -> ScheduleRow | None:
+        return self.s.scalar(select(ScheduleRow).where(ScheduleRow.name == name))
+
+    def by_feed(self, token: str) -> ScheduleRow | None:
+        return self.s.scalar(select(ScheduleRow).where(ScheduleRow.feed_token == token))
+
+    def list(self) -> Sequence[ScheduleRow]:
+        return self.s.scalars(select(ScheduleRow).order_by(ScheduleRow.name)).all()
+
+    def overrides(self, schedule_id: int, start: datetime, end: datetime) -> Sequence[ScheduleOverride]:
+        """Those overlapping [start, end), oldest first (a later one wins)."""
+        return self.s.scalars(select(ScheduleOverride).where(
+            ScheduleOverride.schedule_id == schedule_id, ScheduleOverride.starts_at < end,
+            ScheduleOverride.ends_at > start).order_by(ScheduleOverride.id)).all()
+
+    def add_override(self, row: ScheduleOverride) -> ScheduleOverride:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def feed_of(self, user_id: int) -> PersonFeed | None:
+        return self.s.get(PersonFeed, user_id)
+
+    def person_by_feed(self, token: str) -> PersonFeed | None:
+        return self.s.scalar(select(PersonFeed).where(PersonFeed.feed_token == token))
+
+    def add_feed(self, row: PersonFeed) -> None:
+        self.s.add(row)

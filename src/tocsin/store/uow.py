@@ -22,7 +22,14 @@ from .alerting_repos import (
 )
 from .db import SqliteWriteLock
 from .models import TimelineEntry
-from .paging_repos import AckTokenRepo, EscalationRepo, NotificationRepo, PeopleRepo, PolicyRepo
+from .paging_repos import (
+    AckTokenRepo,
+    EscalationRepo,
+    NotificationRepo,
+    PeopleRepo,
+    PolicyRepo,
+    ScheduleRepo,
+)
 from .repositories import (
     AttachmentRepo,
     AuditEvent,
@@ -71,7 +78,7 @@ class UnitOfWork:
         self.groups, self.silences = GroupRepo(s), SilenceRepo(s)
         self.people, self.policies = PeopleRepo(s), PolicyRepo(s)
         self.escalations, self.notifications = EscalationRepo(s), NotificationRepo(s)
-        self.ack_tokens = AckTokenRepo(s)
+        self.ack_tokens, self.schedules = AckTokenRepo(s), ScheduleRepo(s)
         self._events: list[AuditEvent] = []
         self._entries: list[tuple[str, TimelineEntry]] = []
         self._before_commit: list[Callable[[], None]] = []

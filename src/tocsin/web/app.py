@@ -20,6 +20,7 @@ from .api import alerts as api_alerts
 from .api import catalog as api_catalog
 from .api import incidents as api_incidents
 from .api import paging as api_paging
+from .api import schedules as api_schedules
 from .api import users as api_users
 from .intake import IntakeApp, is_intake
 from .templating import make_templates
@@ -27,6 +28,7 @@ from .timing import ServerTiming
 from .ui import ack as ui_ack
 from .ui import alerts as ui_alerts
 from .ui import config as ui_config
+from .ui import ical as ui_ical
 from .ui import incidents as ui_incidents
 from .ui import pages as ui_pages
 
@@ -69,8 +71,9 @@ def create_app(container: Container) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     for router in (api_incidents.router, api_catalog.router, api_users.router, api_alerts.router,
-                   api_paging.router, ui_pages.router, ui_incidents.router, ui_config.router,
-                   ui_alerts.router, ui_ack.router):
+                   api_paging.router, api_schedules.router, ui_pages.router,
+                   ui_incidents.router, ui_config.router, ui_alerts.router, ui_ack.router,
+                   ui_ical.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     vendor = _assets_dir(container)

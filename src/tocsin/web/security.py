@@ -16,9 +16,9 @@ from ..services import users as user_svc
 from .errors import LoginRequired
 
 # Routes anyone may reach. Everything else must declare a permission.
-# /ack/{token}: the one-time token in the path is the credential (sent in a page).
+# /ack/{token}, /ical/…/{token}.ics: the secret token in the path is the credential.
 PUBLIC_PATHS = {"/healthz", "/login", "/logout", "/openapi.json", "/docs", "/docs/oauth2-redirect",
-                "/redoc", "/ack/{token}"}
+                "/redoc", "/ack/{token}", "/ical/schedules/{token}.ics", "/ical/people/{token}.ics"}
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 

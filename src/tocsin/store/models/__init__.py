@@ -20,6 +20,9 @@ from .escalation import (
     EscalationPolicy,
     Notification,
     NotificationAttempt,
+    PersonFeed,
+    ScheduleOverride,
+    ScheduleRow,
 )
 from .incident import Attachment, Counter, Incident, IncidentService, TimelineEntry
 from .org import Service, Team, TeamMember
@@ -29,5 +32,6 @@ __all__ = [
     "ApiToken", "Attachment", "AuditHead", "AuditLog", "Base", "Counter", "Form", "Incident",
     "IncidentService", "Service", "Setting", "SeverityLevelRow", "SeverityRuleRow", "Team",
     "TeamMember", "TimelineEntry", "User", "WebSession", "AckToken", "ContactMethod", "Escalation",
-    "EscalationPolicy", "Notification", "NotificationAttempt",
+    "EscalationPolicy", "Notification", "NotificationAttempt", "PersonFeed", "ScheduleOverride",
+    "ScheduleRow",
 ]

@@ -1,0 +1,61 @@
+"""Schedules over HTTP: create, who is on call at a time, the final view, overrides, and
+the secret iCal feed that a calendar app fetches without signing in."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from icalendar import Calendar
+
+
+def make(api):
+    admin = api("admin")
+    ids = [admin.post("/api/v1/people", json={"name": n, "email": f"{n.lower()}@example.com"})
+           .json()["id"] for n in ("Ann", "Ben")]
+    r = admin.post("/api/v1/schedules", json={
+        "name": "primary", "time_zone": "America/New_York", "layers": [
+            {"rotation": "daily", "handoff": "09:00", "start": "2026-03-01", "members": ids}]})
+    assert r.status_code == 201, r.text
+    return r.json(), ids
+
+
+def test_schedules_over_http(app, api):
+    s, (ann, ben) = make(api)
+    viewer = api("viewer")
+    # 2026-03-08 is the US spring-forward day: the 09:00 handoff is 13:00 UTC from then on
+    # (turns from 1 March: Ann, Ben, Ann, … so the 8th is Ben's from 09:00 local)
+    r = viewer.get(f"/api/v1/schedules/{s['id']}/oncall", params={"at": "2026-03-08T13:30:00Z"})
+    assert r.status_code == 200 and r.json()["person"]["id"] == ben and r.json()["source"]
+    r = viewer.get(f"/api/v1/schedules/{s['id']}/oncall", params={"at": "2026-03-08T12:59:00Z"})
+    assert r.json()["person"]["id"] == ann
+    r = viewer.get(f"/api/v1/schedules/{s['id']}/shifts",
+                   params={"from": "2026-03-08T00:00:00Z", "to": "2026-03-09T00:00:00Z"})
+    assert [x["start"] for x in r.json()["items"]] == ["2026-03-08T00:00:00Z",
+                                                       "2026-03-08T13:00:00Z"]
+    r = api().post(f"/api/v1/schedules/{s['id']}/overrides", json={
+        "person_id": ann, "start": "2026-03-08T14:00:00Z", "end": "2026-03-08T16:00:00Z"})
+    assert r.status_code == 201 and r.json()["items"][0]["source"] == "override"
+    feed = TestClient(app).get(s["feed_path"])
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    assert Calendar.from_ical(feed.content).walk("VEVENT")
+    url = api().get(f"/api/v1/people/{ann}/ical")
+    assert url.status_code == 403   # someone else's feed: admins only
+    url = api("admin").get(f"/api/v1/people/{ann}/ical").json()["url"]
+    mine = TestClient(app).get(url.removeprefix("http://127.0.0.1:8080"))
+    assert mine.status_code == 200 and Calendar.from_ical(mine.content)
+
+
+def test_bad_schedule_input(app, api):
+    s, (ann, _) = make(api)
+    admin = api("admin")
+    r = admin.post("/api/v1/schedules", json={"name": "x", "time_zone": "Mars/Base", "layers": [
+        {"rotation": "daily", "handoff": "25:00", "start": "2026-03-01", "members": [ann]}]})
+    assert r.status_code == 422 and "time_zone" in r.text and "layers[0].handoff" in r.text
+    r = admin.get(f"/api/v1/schedules/{s['id']}/oncall", params={"at": "2026-03-08T13:30:00"})
+    assert r.status_code == 422   # a time without a zone is ambiguous
+    r = admin.get(f"/api/v1/schedules/{s['id']}/shifts",
+                  params={"from": "2026-03-08T00:00:00Z", "to": "2027-03-08T00:00:00Z"})
+    assert r.status_code == 422 and "at most 93 days" in r.text
+    assert TestClient(app).get("/ical/schedules/nope.ics").status_code == 404
+    assert api("viewer").post(f"/api/v1/schedules/{s['id']}/overrides", json={
+        "person_id": ann, "start": "2026-03-08T14:00:00Z",
+        "end": "2026-03-08T16:00:00Z"}).status_code == 403
