@@ -160,14 +160,21 @@ def dead_replay(dl_id: int) -> None:
 def engine_run(once: Annotated[bool, typer.Option(help="one pass, then exit")] = False,
                parent_pid: Annotated[int, typer.Option(
                    help="exit when this process is gone (set by tocsin serve)")] = 0) -> None:
-    """Run the engine alone (triage, grouping timers, snoozes) without the web server."""
+    """Run the engine alone (triage, timers, escalations, notifications) without the web
+    server. On SQLite only one engine works at a time; another one waits."""
     from ..engine.engine import Engine
     from ..engine.kick import KickListener, socket_path
 
     settings = Settings()
     engine = Engine(build(settings))
     if once:
-        typer.echo(f"handled {engine.drain()} row(s)")
+        handled = engine.drain()
+        engine.release()
+        if engine.waiting_for:
+            typer.echo(f"did nothing: another engine ({engine.waiting_for}) is running on this "
+                       "SQLite database")
+            raise typer.Exit(3)
+        typer.echo(f"handled {handled} row(s)")
         return
     if parent_pid:
         # Beside a server, accepting alerts comes first: under a burst the web workers get
@@ -180,3 +187,4 @@ def engine_run(once: Annotated[bool, typer.Option(help="one pass, then exit")] =
                 listener.wait(1.0)
     finally:
         listener.close()
+        engine.release()

@@ -4,13 +4,16 @@ its exceptions isolated; EngineThread runs cycles in the background and on kick(
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from ..bootstrap import Container
-from ..services import escalation, janitor, triage
+from ..services import engine_lease, escalation, janitor, triage
 
 log = logging.getLogger("tocsin.engine")
 
@@ -43,10 +46,17 @@ def _janitor(c: Container) -> int:
 class Engine:
     container: Container
     processors: list[Processor] = field(default_factory=default_processors)
+    # who this engine is, for the SQLite lease: engines in one process share it
+    holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     _last: dict[str, float] = field(default_factory=dict)
+    _lease_until: datetime | None = None
+    _waiting_for: str = ""
 
     def run_cycle(self) -> dict[str, int]:
-        """One pass over every processor; a failing one is logged and the others still run."""
+        """One pass over every processor; a failing one is logged and the others still run.
+        On SQLite only the engine holding the lease works; the others do nothing."""
+        if not self._may_work():
+            return {}
         done: dict[str, int] = {}
         for p in self.processors:
             if p.every and time.monotonic() - self._last.get(p.name, -p.every) < p.every:
@@ -58,6 +68,34 @@ class Engine:
                 log.exception("engine processor %s failed", p.name)
                 done[p.name] = -1
         return done
+
+    def _may_work(self) -> bool:
+        if self.container.write_lock is None:   # PostgreSQL: engines share the work
+            return True
+        now = self.container.clock.now()
+        if self._lease_until and self._lease_until - now > engine_lease.TTL / 2:
+            return True
+        lease = engine_lease.acquire(self.container.uow(), self.holder)
+        if lease.held:
+            if self._waiting_for:
+                log.info("engine %s took the lease over from %s", self.holder, self._waiting_for)
+            self._lease_until, self._waiting_for = lease.expires_at, ""
+            return True
+        if self._waiting_for != lease.holder:
+            log.warning("another engine (%s) is running on this SQLite database; this one (%s) "
+                        "waits, and takes over if that one stops", lease.holder, self.holder)
+        self._lease_until, self._waiting_for = None, lease.holder
+        return False
+
+    @property
+    def waiting_for(self) -> str:
+        """The engine holding the SQLite lease while this one waits ("" when it works)."""
+        return self._waiting_for
+
+    def release(self) -> None:
+        if self.container.write_lock is not None and self._lease_until:
+            engine_lease.release(self.container.uow(), self.holder)
+            self._lease_until = None
 
     def drain(self, max_cycles: int = 100) -> int:
         """Run cycles until nothing is left to do (tests, CLI)."""
@@ -88,6 +126,7 @@ class EngineThread:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout)
+        self.engine.release()
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -16,6 +16,7 @@ from .config import Form, Setting, SeverityLevelRow, SeverityRuleRow
 from .escalation import (
     AckToken,
     ContactMethod,
+    EngineLease,
     Escalation,
     EscalationPolicy,
     Notification,
@@ -31,7 +32,8 @@ __all__ = [
     "Alert", "AlertGroup", "DeadLetter", "IntakeEvent", "Integration", "IntegrationNotice", "SilenceRow",
     "ApiToken", "Attachment", "AuditHead", "AuditLog", "Base", "Counter", "Form", "Incident",
     "IncidentService", "Service", "Setting", "SeverityLevelRow", "SeverityRuleRow", "Team",
-    "TeamMember", "TimelineEntry", "User", "WebSession", "AckToken", "ContactMethod", "Escalation",
+    "TeamMember", "TimelineEntry", "User", "WebSession", "AckToken", "ContactMethod", "EngineLease",
+    "Escalation",
     "EscalationPolicy", "Notification", "NotificationAttempt", "PersonFeed", "ScheduleOverride",
     "ScheduleRow",
 ]

@@ -151,3 +151,13 @@ class PersonFeed(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
                                          primary_key=True)
     feed_token: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class EngineLease(Base):
+    """SQLite: the one engine allowed to work holds this row until `expires_at` (it renews it
+    every cycle); on PostgreSQL engines share the work and take no lease."""
+
+    __tablename__ = "engine_leases"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
