@@ -1,5 +1,5 @@
 # The two Quick start commands. Everything else is in scripts/ and the `tocsin` CLI.
-.PHONY: run test lint bench bench-intake setup
+.PHONY: bench-engine run test lint bench bench-intake setup
 
 setup:
 	scripts/setup.sh --dev
@@ -18,3 +18,6 @@ bench: setup
 
 bench-intake: setup
 	.venv/bin/python bench/intake.py
+
+bench-engine: setup
+	.venv/bin/python bench/engine.py

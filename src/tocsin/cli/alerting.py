@@ -184,7 +184,7 @@ def engine_run(once: Annotated[bool, typer.Option(help="one pass, then exit")] =
     try:
         while not parent_pid or os.getppid() == parent_pid:  # orphaned: the server is gone
             if not engine.drain():
-                listener.wait(1.0)
+                listener.wait(engine.idle_seconds())
     finally:
         listener.close()
         engine.release()

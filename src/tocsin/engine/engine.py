@@ -87,6 +87,17 @@ class Engine:
         self._lease_until, self._waiting_for = None, lease.holder
         return False
 
+    def idle_seconds(self, cap: float = 1.0) -> float:
+        """How long to sleep when there is nothing to do: until the next escalation step or
+        page is due, at most `cap` (other timers are seconds-coarse: the cap covers them)."""
+        if self._waiting_for:
+            return cap
+        due = escalation.next_due(self.container.uow(read_only=True))
+        if due is None:
+            return cap
+        # a floor: a step due now that another engine holds (PostgreSQL) must not spin us
+        return max(0.02, min(cap, (due - self.container.clock.now()).total_seconds()))
+
     @property
     def waiting_for(self) -> str:
         """The engine holding the SQLite lease while this one waits ("" when it works)."""
@@ -130,7 +141,7 @@ class EngineThread:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.interval)
+            self._wake.wait(self.engine.idle_seconds(self.interval))
             self._wake.clear()
             if self._stop.is_set():
                 break

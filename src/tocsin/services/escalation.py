@@ -146,6 +146,13 @@ def _people(uow: UnitOfWork, targets: tuple[dom.Target, ...], now: datetime) -> 
     return seen
 
 
+def next_due(uow: UnitOfWork) -> datetime | None:
+    """The soonest escalation step or page due (the engine sleeps until then, at most)."""
+    with uow:
+        found = [t for t in (uow.escalations.next_due_at(), uow.notifications.next_due_at()) if t]
+        return min(found) if found else None
+
+
 # --- the dispatcher -----------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -85,6 +85,11 @@ class EscalationRepo(_Repo):
         return self.s.scalars(_locked(self.s, q)).all()
 
 
+    def next_due_at(self) -> datetime | None:
+        return self.s.scalar(select(func.min(Escalation.next_at))
+                             .where(Escalation.status == "active"))
+
+
 class NotificationRepo(_Repo):
     def add_once(self, values: dict[str, Any]) -> bool:
         """Insert unless a notification with this key exists (then nothing): a step that
@@ -101,6 +106,10 @@ class NotificationRepo(_Repo):
                                         Notification.next_attempt_at <= now)
              .order_by(Notification.next_attempt_at, Notification.id).limit(limit))
         return self.s.scalars(_locked(self.s, q)).all()
+
+    def next_due_at(self) -> datetime | None:
+        return self.s.scalar(select(func.min(Notification.next_attempt_at))
+                             .where(Notification.status == "pending"))
 
     def stuck(self, now: datetime, limit: int) -> Sequence[Notification]:
         q = (select(Notification).where(Notification.status == "sending",
