@@ -37,7 +37,7 @@ def test_an_incident_pages_and_its_link_acknowledges_once(app, api):
     inc = r.json()
     c = app.state.container
     Engine(c).run_cycle()
-    sent = c.notifier.sent
+    sent = sorted(c.notifier.sent, key=lambda m: m.channel)   # sent in parallel
     assert [(m.channel, m.address) for m in sent] == [
         ("email", "dana@example.com"), ("webhook", "https://hooks.example.com/p")]
     got = api("viewer").get(f"/api/v1/incidents/{inc['id']}/notifications").json()

@@ -59,3 +59,25 @@ def test_bad_schedule_input(app, api):
     assert api("viewer").post(f"/api/v1/schedules/{s['id']}/overrides", json={
         "person_id": ann, "start": "2026-03-08T14:00:00Z",
         "end": "2026-03-08T16:00:00Z"}).status_code == 403
+
+
+def test_the_people_page_shows_who_is_on_call_and_how_to_reach_people(app, api, ui):
+    s, (ann, ben) = make(api)
+    client, csrf = ui("responder")
+    page = client.get("/people").text
+    roster = page[page.index('id="roster"'):page.index("</section>", page.index('id="roster"'))]
+    assert "primary" in roster and s["feed_path"] in roster
+    assert ("Ann" in roster or "Ben" in roster) and "until" in roster
+    me = [p for p in api().get("/api/v1/people").json()["items"]
+          if p["email"] == "responder@example.com"][0]
+    r = client.post(f"/people/{me['id']}/contact-methods",
+                    data={"type": "sms", "address": "+15550001111", "csrf_token": csrf},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    assert "+15550001111" in client.get("/people").text
+    r = client.post(f"/people/{ann}/contact-methods",   # someone else's: admins only
+                    data={"type": "sms", "address": "+15550002222", "csrf_token": csrf})
+    assert r.status_code == 403 and "+15550002222" not in client.get("/people").text
+    r = client.post(f"/people/{me['id']}/contact-methods",
+                    data={"type": "pager", "address": "x", "csrf_token": csrf})
+    assert r.status_code == 422 and "type: one of email" in r.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -162,16 +163,28 @@ class Claimed:
     message: Message
 
 
-def dispatch(uow_factory: Any, notifier: Notifier, base_url: str, limit: int = 50) -> int:
+SENDERS = 8   # pages sent at once: providers answer in 100s of ms; pages must not queue
+
+
+def dispatch(uow_factory: Any, notifier: Notifier, base_url: str, limit: int = 100) -> int:
     """Claim due outbox rows (committed before any send, so a crash can only leave a row
-    "unknown", never send it twice), send each, and record what happened."""
-    claimed = _claim(uow_factory(), base_url, limit)
-    for c in claimed:
+    "unknown", never send it twice), send them in parallel, and record what happened (one
+    transaction for the batch)."""
+    uow = uow_factory()
+    claimed = _claim(uow, base_url, limit)
+    if not claimed:
+        return 0
+
+    def send(c: Claimed) -> tuple[int, Delivery, datetime]:
         try:
             result = notifier.send(c.message)
         except Exception as exc:  # noqa: BLE001 - an adapter bug is a failed attempt
             result = Delivery("failed", True, f"{type(exc).__name__}: {exc}")
-        _settle(uow_factory(), c.id, result)
+        return c.id, result, uow.clock.now()
+
+    with ThreadPoolExecutor(min(SENDERS, len(claimed)), "tocsin-send") as pool:
+        results = list(pool.map(send, claimed))
+    _settle(uow_factory(), results)
     return len(claimed)
 
 
@@ -202,18 +215,18 @@ def _claim(uow: UnitOfWork, base_url: str, limit: int) -> list[Claimed]:
         return out
 
 
-def _settle(uow: UnitOfWork, notification_id: int, result: Delivery) -> None:
+def _settle(uow: UnitOfWork, results: list[tuple[int, Delivery, datetime]]) -> None:
     with uow:
-        now = uow.clock.now()
-        n = uow.notifications.get(notification_id)
-        if n is None or n.status != "sending":
-            return  # marked unknown meanwhile: leave it so
-        n.claimed_until = None
-        uow.notifications.add_attempt(NotificationAttempt(
-            notification_id=n.id, at=now, status=result.status, detail=result.detail[:2000]))
-        n.status, n.next_attempt_at = dom.after_attempt(result.status == "sent", result.retryable,
-                                                        n.attempts, now)
-        n.sent_at, n.last_error = (now, "") if n.status == "sent" else (None, result.detail)
+        for notification_id, result, at in results:
+            n = uow.notifications.get(notification_id)
+            if n is None or n.status != "sending":
+                continue  # marked unknown meanwhile: leave it so
+            n.claimed_until = None
+            uow.notifications.add_attempt(NotificationAttempt(
+                notification_id=n.id, at=at, status=result.status, detail=result.detail[:2000]))
+            n.status, n.next_attempt_at = dom.after_attempt(result.status == "sent",
+                                                            result.retryable, n.attempts, at)
+            n.sent_at, n.last_error = (at, "") if n.status == "sent" else (None, result.detail)
         uow.commit()
 
 

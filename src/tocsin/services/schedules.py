@@ -91,6 +91,26 @@ def get_schedule(uow: UnitOfWork, schedule_id: int) -> ScheduleView:
         return _view(_need(uow, schedule_id))
 
 
+@dataclass(frozen=True)
+class RosterRow:
+    schedule: ScheduleView
+    now: ShiftView | None       # None: nobody (a gap) right now
+    next: ShiftView | None      # the next shift with someone on call, within two weeks
+
+
+def roster(uow: UnitOfWork) -> list[RosterRow]:
+    """Every schedule: who is on call now (until when) and who is next."""
+    with uow:
+        now = uow.clock.now()
+        out = []
+        for row in uow.schedules.list():
+            view = _shifts(uow, row, now, now + timedelta(days=14))
+            current = view[0] if view and view[0].person else None
+            upcoming = next((x for x in view[1:] if x.person), None)
+            out.append(RosterRow(_view(row), current, upcoming))
+        return out
+
+
 def add_override(uow: UnitOfWork, actor: Actor, schedule_id: int, person_id: int,
                  start: datetime, end: datetime, reason: str = "") -> list[ShiftView]:
     """Someone covers [start, end) (a shift swap is two overrides). Returns the final view

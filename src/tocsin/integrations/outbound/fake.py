@@ -19,7 +19,8 @@ class FakeNotifier:
         return self.failing.get(message.address, Delivery("sent"))
 
     def take(self) -> list[tuple[str, str]]:
-        """(channel, address) of everything sent since the last take, in order."""
+        """(channel, address) of everything sent since the last take, sorted: the pages of
+        one engine cycle go out in parallel, in no set order."""
         with self._lock:
-            got, self.sent = [(m.channel, m.address) for m in self.sent], []
+            got, self.sent = sorted((m.channel, m.address) for m in self.sent), []
         return got

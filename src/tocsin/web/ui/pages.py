@@ -9,8 +9,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...domain.auth import Actor
-from ...domain.errors import DomainError, Unauthorized
-from ...services import audit, catalog, users
+from ...domain.errors import DomainError, Unauthorized, ValidationFailed
+from ...domain.escalation import CHANNELS
+from ...services import audit, catalog, schedules, users
+from ...services import people as people_svc
 from ..schemas import Id
 from ..security import check_csrf, container, ui
 from .common import TIME_ZONES, render
@@ -128,9 +130,12 @@ def people_page(request: Request, actor: Actor = ui("read")) -> Response:
 def _people(request: Request, actor: Actor, error: str | None = None,
             status_code: int = 200) -> Response:
     c = container(request)
+    methods = {p.id: p.contact_methods for p in people_svc.list_people(c.uow(read_only=True))}
     return render(request, "people.html", actor, status_code=status_code,
-                  people=users.list_users(c.uow(read_only=True)),
-                  teams=catalog.list_teams(c.uow(read_only=True)), zones=TIME_ZONES, error=error)
+                  people=users.list_users(c.uow(read_only=True)), methods=methods,
+                  roster=schedules.roster(c.uow(read_only=True)),
+                  channels=CHANNELS, teams=catalog.list_teams(c.uow(read_only=True)),
+                  zones=TIME_ZONES, error=error)
 
 
 @router.post("/people")
@@ -154,6 +159,21 @@ async def update_person(user_id: Id, request: Request,
     await run_in_threadpool(users.update_user, container(request).uow(), actor, user_id,
                             str(data.get("role") or "") or None, data.get("active") == "true")
     request.session["flash"] = {"kind": "ok", "message": "Saved."}
+    return RedirectResponse("/people", status_code=303)
+
+
+@router.post("/people/{user_id}/contact-methods")
+async def add_contact_method(user_id: Id, request: Request,
+                             actor: Actor = ui("read")) -> Response:
+    """Someone's own contact methods, or anyone's for an admin (checked in the service)."""
+    data = await request.form()
+    try:
+        await run_in_threadpool(people_svc.add_contact_method, container(request).uow(), actor,
+                                user_id, {"type": str(data.get("type") or ""),
+                                          "address": str(data.get("address") or "")})
+    except ValidationFailed as exc:   # Forbidden goes to the usual handler
+        return await run_in_threadpool(_people, request, actor, exc.message, 422)
+    request.session["flash"] = {"kind": "ok", "message": "Contact method added."}
     return RedirectResponse("/people", status_code=303)
 
 
