@@ -52,6 +52,9 @@ def test_bad_schedule_input(app, api):
     assert r.status_code == 422 and "time_zone" in r.text and "layers[0].handoff" in r.text
     r = admin.get(f"/api/v1/schedules/{s['id']}/oncall", params={"at": "2026-03-08T13:30:00"})
     assert r.status_code == 422   # a time without a zone is ambiguous
+    for far in ("9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"):
+        r = admin.get(f"/api/v1/schedules/{s['id']}/oncall", params={"at": far})
+        assert r.status_code == 422 and "between 2000 and 2100" in r.text
     r = admin.get(f"/api/v1/schedules/{s['id']}/shifts",
                   params={"from": "2026-03-08T00:00:00Z", "to": "2027-03-08T00:00:00Z"})
     assert r.status_code == 422 and "at most 93 days" in r.text

@@ -15,6 +15,7 @@ from .errors import FieldError
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROTATIONS = {"daily": 1, "weekly": 7}          # custom: length_days
 MAX_LAYERS, MAX_MEMBERS, MAX_WINDOWS = 10, 100, 14
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)   # dates a schedule can speak of
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -127,6 +128,11 @@ class Shift:
     source: str
 
 
+def in_range(at: datetime) -> bool:
+    """Instants a schedule can be asked about (far ones would overflow date arithmetic)."""
+    return EARLIEST <= at.date() <= LATEST
+
+
 def on_call(s: Schedule, overrides: list[Override], at: datetime) -> OnCall:
     """An override covering `at` wins (the latest one); else the highest layer with someone
     on call (later layers sit on top of earlier ones); else nobody."""
@@ -229,8 +235,11 @@ def _layer(raw: Any, path: str, errors: list[FieldError]) -> Layer | None:
     handoff = _hhmm(raw.get("handoff", "09:00"), f"{path}.handoff", errors)
     try:
         start = date.fromisoformat(str(raw.get("start")))
+        if not EARLIEST <= start <= LATEST:
+            raise ValueError
     except ValueError:
-        errors.append(FieldError(f"{path}.start", "the first handoff's date, like 2026-12-01"))
+        errors.append(FieldError(f"{path}.start", "the first handoff's date, like 2026-12-01 "
+                                                  f"({EARLIEST.year}–{LATEST.year})"))
         start = None
     members = raw.get("members")
     if not isinstance(members, list) or not 1 <= len(members) <= MAX_MEMBERS or not all(

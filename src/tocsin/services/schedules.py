@@ -123,6 +123,7 @@ def add_override(uow: UnitOfWork, actor: Actor, schedule_id: int, person_id: int
         errors.append(FieldError("end", f"after start, at most {MAX_VIEW_DAYS} days later"))
     if errors:
         raise ValidationFailed(errors, "invalid override")
+    _check_times(start=start, end=end)
     with uow:
         row = _need(uow, schedule_id)
         if uow.users.get(person_id) is None:
@@ -138,7 +139,16 @@ def add_override(uow: UnitOfWork, actor: Actor, schedule_id: int, person_id: int
         return view
 
 
+def _check_times(**times: datetime) -> None:
+    bad = [FieldError(k, f"between {sch.EARLIEST.year} and {sch.LATEST.year}")
+           for k, v in times.items() if not sch.in_range(v)]
+    if bad:
+        raise ValidationFailed(bad, "time out of range")
+
+
 def on_call(uow: UnitOfWork, schedule_id: int, at: datetime | None = None) -> OnCallView:
+    if at is not None:
+        _check_times(at=at)
     with uow:
         row = _need(uow, schedule_id)
         when = at or uow.clock.now()
@@ -154,6 +164,7 @@ def who_is_on_call(uow: UnitOfWork, row: ScheduleRow, at: datetime) -> sch.OnCal
 
 def final_view(uow: UnitOfWork, schedule_id: int, start: datetime,
                end: datetime) -> list[ShiftView]:
+    _check_times(**{"from": start, "to": end})
     if end <= start or end - start > timedelta(days=MAX_VIEW_DAYS):
         raise ValidationFailed([FieldError("to", f"after from, at most {MAX_VIEW_DAYS} days "
                                                  "later")], "invalid period")
