@@ -16,7 +16,14 @@ from ..domain.auth import Actor
 from ..domain.errors import Conflict, NotFound
 from ..ports import Delivery, Message, Notifier
 from ..store.alerting_repos import try_processor_lock
-from ..store.models import AckToken, Escalation, Incident, NotificationAttempt
+from ..store.models import (
+    AckToken,
+    Escalation,
+    Incident,
+    Notification,
+    NotificationAttempt,
+    Service,
+)
 from ..store.uow import UnitOfWork
 from . import incidents as inc_svc
 from . import schedules
@@ -83,14 +90,16 @@ def fire_due(uow: UnitOfWork, limit: int = 200) -> int:
             return 0
         now = uow.clock.now()
         due = uow.escalations.due(now, limit)
+        uow.incidents.preload(Incident, (e.incident_id for e in due))
+        methods: dict[int, Any] = {}   # person -> contact methods, read once per batch
         for esc in due:
-            _fire(uow, esc, now)
+            _fire(uow, esc, now, methods)
         if due:
             uow.commit()
         return len(due)
 
 
-def _fire(uow: UnitOfWork, esc: Escalation, now: datetime) -> None:
+def _fire(uow: UnitOfWork, esc: Escalation, now: datetime, methods_of: dict[int, Any]) -> None:
     policy = dom.from_snapshot(esc.policy)
     pos = dom.Position(esc.round, esc.step)
     inc = uow.incidents.get(esc.incident_id)
@@ -107,7 +116,9 @@ def _fire(uow: UnitOfWork, esc: Escalation, now: datetime) -> None:
         user = uow.users.get(user_id)
         if user is None or not user.active:
             continue
-        methods = uow.people.methods(user_id)
+        if user_id not in methods_of:
+            methods_of[user_id] = uow.people.methods(user_id)
+        methods = methods_of[user_id]
         for m in methods:
             uow.notifications.add_once({
                 "key": f"esc:{esc.id}:r{pos.round}:s{pos.step}:u{user_id}:m{m.id}",
@@ -198,6 +209,8 @@ def _claim(uow: UnitOfWork, base_url: str, limit: int) -> list[Claimed]:
             uow.notifications.add_attempt(NotificationAttempt(
                 notification_id=n.id, at=now, status="unknown", detail=n.last_error))
         rows = uow.notifications.due(now, limit)
+        uow.incidents.preload(Incident, (n.incident_id for n in rows))
+        uow.services.preload(Service, (uow.incidents.get(n.incident_id).service_id for n in rows))
         out = []
         for n in rows:
             n.status, n.attempts = "sending", n.attempts + 1
@@ -217,6 +230,7 @@ def _claim(uow: UnitOfWork, base_url: str, limit: int) -> list[Claimed]:
 
 def _settle(uow: UnitOfWork, results: list[tuple[int, Delivery, datetime]]) -> None:
     with uow:
+        uow.notifications.preload(Notification, (r[0] for r in results))
         for notification_id, result, at in results:
             n = uow.notifications.get(notification_id)
             if n is None or n.status != "sending":

@@ -38,6 +38,13 @@ class _Repo:
     def __init__(self, session: Session) -> None:
         self.s = session
 
+    def preload(self, model: Any, ids: Any) -> None:
+        """Load these rows in a few queries; later `get`s of them then cost no round trip
+        (the session's identity map holds them). For batch loops in the engine."""
+        wanted = sorted({i for i in ids if i})
+        for k in range(0, len(wanted), 500):
+            self.s.scalars(select(model).where(model.id.in_(wanted[k:k + 500]))).all()
+
 
 class UserRepo(_Repo):
     def get(self, user_id: int) -> User | None:
