@@ -45,3 +45,12 @@ def test_postgresql_engines_share_the_work_without_a_lease(container):
     counting(container, "a", seen).run_cycle()
     counting(container, "b", seen).run_cycle()
     assert seen == ["a", "b"]
+
+
+def test_seeding_the_demo_leaves_no_lease_behind(sqlite_container, tmp_path):
+    from tocsin.services import demo
+
+    demo.seed(sqlite_container, tmp_path / "var")
+    seen: list[str] = []
+    counting(sqlite_container, "the server's engine", seen).run_cycle()
+    assert seen == ["the server's engine"]

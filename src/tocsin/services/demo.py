@@ -140,4 +140,6 @@ def _alerts(container) -> None:  # noqa: ANN001
     rows = intake.to_rows(intake.parse(info, raw, {}))
     intake.insert_events(container.engine, container.write_lock, [intake.event_row(
         info, container.clock.now(), "application/json", raw, rows)])
-    Engine(container).drain()
+    engine = Engine(container)
+    engine.drain()
+    engine.release()   # or the server's engine would wait for this one's lease to run out
