@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -12,6 +13,9 @@ from .ports import Clock, Notifier, SystemClock
 from .settings import Settings
 from .store.db import SqliteWriteLock, is_sqlite, make_engine, sqlite_path
 from .store.uow import UnitOfWork, make_session_factory
+
+if TYPE_CHECKING:
+    from .integrations.outbound.sns_certs import CertFetcher
 
 
 @dataclass
@@ -23,6 +27,8 @@ class Container:
     secret_key: str
     write_lock: SqliteWriteLock | None = None
     notifier: Notifier | None = None
+    # Gets SNS signing certificates; None when TOCSIN_SNS_VERIFY_SIGNATURES is off.
+    sns_certs: CertFetcher | None = None
     _factories: dict = field(default_factory=dict)
 
     def uow(self, read_only: bool = False, clock: Clock | None = None) -> UnitOfWork:
@@ -53,7 +59,9 @@ def _secret_key(settings: Settings) -> str:
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None,
-          notifier: Notifier | None = None) -> Container:
+          notifier: Notifier | None = None, cert_fetcher: CertFetcher | None = None) -> Container:
+    """The container; tests pass a fake notifier and certificate fetcher (nothing leaves the
+    machine), the application gets apprise and HTTPS."""
     settings = settings or Settings()
     url = settings.database_url
     engine = make_engine(url, immediate=True)
@@ -63,5 +71,10 @@ def build(settings: Settings | None = None, clock: Clock | None = None,
         from .integrations.outbound.apprise_notifier import AppriseNotifier
 
         notifier = AppriseNotifier(settings)
+    sns_certs = None
+    if settings.sns_verify_signatures:
+        from .integrations.outbound.sns_certs import CachedCertFetcher, fetch_https
+
+        sns_certs = CachedCertFetcher(cert_fetcher or fetch_https)
     return Container(settings, clock or SystemClock(), engine, read_engine, _secret_key(settings),
-                     lock, notifier)
+                     lock, notifier, sns_certs)

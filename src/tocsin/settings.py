@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     retention_days: int = 30
     # Run the engine (triage, timers) inside `tocsin serve`; tests drive it by hand.
     engine: bool = True
+    # Refuse SNS messages (cloudwatch integrations) whose AWS signature does not verify; the
+    # signing certificate is fetched from sns.<region>.amazonaws.com (and cached).
+    sns_verify_signatures: bool = True
     # Paging. Email: smtp://host:port (plain), smtp+starttls:// or smtps:// with user:pass@.
     smtp_url: str = ""
     mail_from: str = "Tocsin <tocsin@localhost>"

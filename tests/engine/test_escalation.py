@@ -10,7 +10,7 @@ from tocsin.domain.auth import cli_actor
 from tocsin.domain.errors import Conflict, ValidationFailed
 from tocsin.engine.engine import Engine
 from tocsin.ports import Delivery
-from tocsin.services import catalog, escalation, escalation_policies, incidents, people
+from tocsin.services import catalog, checkpoints, escalation, escalation_policies, incidents, people
 
 ADMIN = cli_actor()
 
@@ -29,6 +29,8 @@ def world(container):
             {"delay_minutes": 10, "targets": [{"type": "person", "id": bob.id}]}]})
     catalog.create_service(c.uow(), ADMIN, catalog.ServiceInput("payments", tier=1))
     catalog.update_service(c.uow(), ADMIN, "payments", {"escalation_policy_id": policy.id})
+    for severity in ("P1", "P2"):   # these scenarios are about paging alone (see test_checkpoints)
+        checkpoints.delete_playbook(c.uow(), ADMIN, severity)
     return {"alice": alice, "bob": bob, "policy": policy, "engine": Engine(c),
             "fake": c.notifier, "c": c}
 

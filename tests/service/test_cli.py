@@ -144,3 +144,29 @@ def test_disable_a_user_stops_their_tokens(env):
     last = run("users", "set", "--email", "a@example.com", "--role", "viewer")
     assert last.exit_code == 5 and "last active admin" in last.output
     assert run("users", "set", "--email", "nobody@example.com", "--role", "viewer").exit_code == 4
+
+
+def test_roles_and_checkpoints_from_the_terminal(env):
+    assert run("config", "apply", str(DEFAULT_CONFIG)).exit_code == 0
+    assert run("users", "create", "--email", "ann@example.com", "--password", "longenough",
+               "--role", "responder", "--name", "Ann").exit_code == 0
+    cfg = env / "svc.yaml"
+    cfg.write_text("services:\n  - {name: api, tier: 1}\n")
+    assert run("config", "apply", str(cfg)).exit_code == 0
+    assert run("incidents", "declare", "--title", "API down", "--service", "api",
+               "--attr", "impact=outage", "--attr", "criticality=internal",
+               "--attr", "restore_within=immediately").exit_code == 0
+    r = run("incidents", "roles", "1")
+    assert r.exit_code == 0 and "incident_commander\t—" in r.output
+    r = run("incidents", "assign", "1", "incident_commander", "ann@example.com",
+            "--reason", "on shift")
+    assert r.exit_code == 0 and "incident_commander on incident 1: Ann" in r.output
+    nobody = run("incidents", "assign", "1", "communications_lead")
+    assert nobody.exit_code == 5 and "has no primary" in nobody.output
+    r = run("incidents", "tasks", "1")
+    line = next(x for x in r.output.splitlines() if "Containment" in x)
+    assert "\topen\tengineering_responder\t" in line and "0/4 items" in line
+    r = run("incidents", "done", "1", line.split("\t")[0], "--note", "rolled back")
+    assert r.exit_code == 0 and "Containment: done" in r.output
+    r = run("roles", "roster")
+    assert r.exit_code == 0 and "incident_commander\tnobody" in r.output

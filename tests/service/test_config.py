@@ -148,7 +148,7 @@ def test_escalation_policies_are_configuration(container):
      "a list of 1 to"),
     ("escalation_policies:\n  - name: p\n    steps:\n      - delay_minutes: 5\n"
      "        targets: [{robot: r2}]\n", "escalation_policies[0].steps[0].targets[0]",
-     "{person: EMAIL}, {team: NAME} or {schedule: NAME}"),
+     "{person: EMAIL}, {team: NAME}, {schedule: NAME} or {role: KEY}"),
     ("escalation_policies:\n  - name: p\n    steps:\n      - delay_minutes: 5\n"
      "        targets: [{person: nobody@example.com}]\n",
      "escalation_policies[0].steps[0].targets[0].person", "no person"),

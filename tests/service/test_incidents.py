@@ -46,7 +46,8 @@ def test_declare_classifies_and_records(container, world):
     assert "criticality is revenue" in view.severity_reason
     assert view.targets.ack_within_minutes == 5 and view.targets.coverage == "24/7"
     entries = svc.timeline(container.uow(), view.id)
-    assert [e.kind for e in entries] == ["declared"]
+    # the P1 playbook's checkpoints, and the default roles (no schedules here: unfilled)
+    assert [e.kind for e in entries] == ["declared", "checkpoint", "role_unfilled"]
     assert entries[0].actor == "Rita" and entries[0].body["rule"] == "critical-service-outage"
     assert declare(container, world["responder"]).number == 2
 
@@ -101,7 +102,8 @@ def test_lifecycle_and_timestamps(container, world, clock):
         inc = svc.transition(container.uow(), r, inc.id, action)
         assert inc.status == status
     assert inc.resolved_at is None and inc.closed_at is None
-    kinds = [e.body.get("to") for e in svc.timeline(container.uow(), inc.id)[1:]]
+    kinds = [e.body.get("to") for e in svc.timeline(container.uow(), inc.id)
+             if e.kind == "status_changed"]
     assert kinds == ["acknowledged", "mitigated", "resolved", "closed", "triggered"]
 
 
@@ -127,9 +129,14 @@ def test_change_severity_records_who_when_why(container, world, clock):
     clock.advance(minutes=10)
     inc = svc.change_severity(container.uow(), r, inc.id, "P2", "only EU cards fail")
     assert inc.severity == "P2" and "only EU cards fail" in inc.severity_reason
-    last = svc.timeline(container.uow(), inc.id)[-1]
-    assert (last.kind, last.actor, last.at) == ("severity_changed", "Rita", clock.now())
+    entries = svc.timeline(container.uow(), inc.id)
+    [last] = [e for e in entries if e.kind == "severity_changed"]
+    assert (last.actor, last.at) == ("Rita", clock.now())
     assert last.body == {"from": "P1", "to": "P2", "reason": "only EU cards fail"}
+    # the P1 checkpoints give way to the P2 playbook; no role is listed twice as unfilled
+    after = [e.text for e in entries[entries.index(last) + 1:]]
+    assert after[0].startswith("the incident is P2 now: ") and "of the P1 playbook cancelled" in after[0]
+    assert after[1].startswith("Playbook P2 response: ") and len(after) == 2
 
 
 def test_editing_a_note_keeps_history(container, world, clock):
@@ -194,7 +201,8 @@ def test_audit_verify_detects_changes_and_deletions(container, world):
     svc.add_note(container.uow(), r, inc.id, "first")
     svc.transition(container.uow(), r, inc.id, "acknowledge")
     report = audit.verify(container.uow())
-    assert report.ok and report.entries == 3 and report.records >= 6
+    # declared, playbook, unfilled roles, the note, acknowledged, the ack checkpoint done
+    assert report.ok and report.entries == 6 and report.records >= 6
     with container.engine.begin() as conn:
         conn.execute(TimelineEntry.__table__.update().where(TimelineEntry.id == 2)
                      .values(body={"text": "rewritten"}))

@@ -113,3 +113,103 @@ def test_an_escalation_step_pages_whoever_is_on_call(container, crew, clock):
     assert container.notifier.take() == [("email", "ann@example.com")]
     [n] = escalation.notifications_for(container.uow(), inc.id)
     assert n.person == "Ann"
+
+
+ROSTER_YAML = """
+schedules:
+  - name: ic-primary
+    time_zone: Europe/London
+    layers:
+      - name: weekly
+        rotation: weekly
+        handoff: 09:00            # unquoted: YAML reads 540; taken back as 09:00
+        start: 2026-03-02
+        members: [ann@example.com, ben@example.com]
+        restrictions: [{days: [mon, tue, wed, thu, fri], start: 08:00, end: "20:00"}]
+incident_roles:
+  - key: incident_commander
+    name: Incident Commander
+    primary: {schedule: ic-primary}
+    alternate: {person: cat@example.com}
+    auto_assign: [P1]
+escalation_policies:
+  - name: via-role
+    steps:
+      - delay_minutes: 5
+        targets: [{role: incident_commander}, {schedule: ic-primary}]
+playbooks:
+  - severity: P3
+    checkpoints:
+      - {key: triage, at_minutes: 30, role: incident_commander, title: Triage it}
+"""
+
+
+def test_schedules_roles_and_playbooks_are_configuration(container, crew, clock):
+    from tocsin.services import config, roles
+
+    summary = config.apply_text(container.uow(), ADMIN, ROSTER_YAML, "roster.yaml")
+    assert summary["schedules"] == 1 and summary["incident_roles"] == 1
+    [s] = [x for x in schedules.list_schedules(container.uow()) if x.name == "ic-primary"]
+    assert s.layers[0]["handoff"] == "09:00" and s.layers[0]["members"] == [crew["Ann"],
+                                                                          crew["Ben"]]
+    assert schedules.on_call(container.uow(), s.id).person.name == "Ann"
+    roster = {e.role.key: e for e in roles.roster(container.uow())}
+    assert roster["incident_commander"].now.person.name == "Ann"
+    exported = config.export_data(container.uow())
+    assert exported["schedules"][0]["layers"][0]["members"] == ["ann@example.com",
+                                                                 "ben@example.com"]
+    ic = next(r for r in exported["incident_roles"] if r["key"] == "incident_commander")
+    assert ic["primary"] == {"schedule": "ic-primary"} and ic["alternate"] == {
+        "person": "cat@example.com"}
+    policy = next(p for p in exported["escalation_policies"] if p["name"] == "via-role")
+    assert policy["steps"][0]["targets"] == [{"role": "incident_commander"},
+                                             {"schedule": "ic-primary"}]
+    assert any(p["severity"] == "P3" for p in exported["playbooks"])
+    # the export applies again unchanged, and the feed's secret survives a re-apply
+    config.apply_text(container.uow(), ADMIN, config.export_text(container.uow()), "again")
+    again = config.export_data(container.uow())
+    assert again["schedules"] == exported["schedules"]
+    assert again["incident_roles"] == exported["incident_roles"]
+    [s2] = [x for x in schedules.list_schedules(container.uow()) if x.name == "ic-primary"]
+    assert s2.feed_path == s.feed_path
+
+
+@pytest.mark.parametrize("text, path, reason", [
+    ("schedules:\n  - name: x\n    time_zone: Mars/Olympus\n    layers: []\n",
+     "schedules[0].time_zone", "IANA time zone"),
+    ("schedules:\n  - name: x\n    time_zone: UTC\n    layers:\n      - rotation: weekly\n"
+     "        start: 2026-03-02\n        members: [nobody@example.com]\n",
+     "schedules[0].layers[0].members[0]", "no person 'nobody@example.com'"),
+    ("incident_roles:\n  - key: ic\n    name: IC\n    primary: {schedule: missing}\n",
+     "incident_roles[0].primary.schedule", "no schedule 'missing'"),
+    ("incident_roles:\n  - key: ic\n    name: IC\n    primary: {rota: x}\n",
+     "incident_roles[0].primary", "service_oncall, {schedule: NAME} or {person: EMAIL}"),
+    ("playbooks:\n  - severity: P3\n    checkpoints:\n      - {key: a, at_minutes: 0, "
+     "title: A, role: nobody}\n", "playbooks[0].checkpoints[0].role", "no incident role"),
+    ("playbooks:\n  - severity: P9\n    checkpoints: []\n", "playbooks[0].severity",
+     "one of P1"),
+])
+def test_bad_roster_configuration_names_the_place(container, crew, text, path, reason):
+    from tocsin.services import config
+
+    with pytest.raises(config.ConfigInvalid) as err:
+        config.apply_text(container.uow(), ADMIN, text, "bad.yaml")
+    [problem] = err.value.problems
+    assert problem.path == path and reason in problem.reason, problem
+
+
+def test_a_schedule_is_replaced_keeping_its_feed_and_overrides(container, crew, clock):
+    s = weekly(container, crew)
+    schedules.add_override(container.uow(), ADMIN, s.id, crew["Cat"], clock.now(),
+                           clock.now() + timedelta(hours=2))
+    new = schedules.update_schedule(container.uow(), ADMIN, s.id, {
+        "name": "primary", "time_zone": "UTC", "layers": [
+            {"rotation": "daily", "start": "2026-03-02", "members": [crew["Ben"]]}]})
+    assert new.feed_path == s.feed_path and new.time_zone == "UTC"
+    assert schedules.on_call(container.uow(), s.id).person.name == "Cat"   # the override
+    later = clock.now() + timedelta(hours=3)
+    assert schedules.on_call(container.uow(), s.id, later).person.name == "Ben"
+    with pytest.raises(ValidationFailed):
+        schedules.update_schedule(container.uow(), ADMIN, s.id, {"name": "primary",
+                                                                 "time_zone": "UTC",
+                                                                 "layers": []})

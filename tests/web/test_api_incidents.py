@@ -95,8 +95,9 @@ def test_notes_timeline_and_versions(api):
                        json={"text": "looking at the DB"})
     assert edited.status_code == 200 and edited.json()["version"] == 2
     timeline = api("viewer").get(f"/api/v1/incidents/{inc['id']}/timeline").json()
-    assert [e["kind"] for e in timeline["items"]] == ["declared", "note"]
-    assert timeline["items"][1]["text"] == "looking at the DB"
+    assert [e["kind"] for e in timeline["items"]] == ["declared", "checkpoint", "role_unfilled",
+                                                      "note"]
+    assert timeline["items"][3]["text"] == "looking at the DB"
     hist = api().get(f"/api/v1/incidents/{inc['id']}/timeline/{edited.json()['id']}/history")
     assert [v["text"] for v in hist.json()["items"]] == ["looking at the DB", "looking"]
     update = api().post(f"/api/v1/incidents/{inc['id']}/notes", json={

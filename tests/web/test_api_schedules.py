@@ -84,3 +84,54 @@ def test_the_people_page_shows_who_is_on_call_and_how_to_reach_people(app, api, 
     r = client.post(f"/people/{me['id']}/contact-methods",
                     data={"type": "pager", "address": "x", "csrf_token": csrf})
     assert r.status_code == 422 and "type: one of email" in r.text
+
+
+def test_a_schedule_is_replaced_over_http(api):
+    s, (ann, ben) = make(api)
+    body = {"name": "primary", "time_zone": "UTC", "layers": [
+        {"rotation": "weekly", "start": "2026-03-02", "members": [ben]}]}
+    assert api().put(f"/api/v1/schedules/{s['id']}", json=body).status_code == 403
+    r = api("admin").put(f"/api/v1/schedules/{s['id']}", json=body)
+    assert r.status_code == 200 and r.json()["feed_path"] == s["feed_path"]
+    assert r.json()["layers"][0]["members"] == [ben]
+    bad = api("admin").put(f"/api/v1/schedules/{s['id']}", json={**body, "layers": [
+        {"rotation": "weekly", "start": "2026-03-02", "members": [99999]}]})
+    assert bad.status_code == 422 and "layers[0].members[0]" in bad.text
+
+
+def test_the_schedule_page_shows_the_final_view_and_takes_overrides(api, ui):
+    s, (ann, ben) = make(api)
+    client, csrf = ui()
+    page = client.get(f"/schedules/{s['id']}")
+    assert page.status_code == 200 and "Who is on call, the next 14 days" in page.text
+    assert "Ann" in page.text and "Ben" in page.text
+    r = client.post(f"/schedules/{s['id']}/overrides", data={
+        "csrf_token": csrf, "person_id": str(ann), "start": "2026-03-03T10:00",
+        "end": "2026-03-03T12:00", "reason": "swap with Ben"}, follow_redirects=False)
+    assert r.status_code == 303
+    # the responder's zone is Europe/Paris: 10:00 there is 09:00 UTC
+    shifts = api().get(f"/api/v1/schedules/{s['id']}/shifts", params={
+        "from": "2026-03-03T08:00:00Z", "to": "2026-03-03T12:00:00Z"}).json()["items"]
+    assert {"start": "2026-03-03T09:00:00Z", "end": "2026-03-03T11:00:00Z"}.items() <= \
+        next(x for x in shifts if x["source"] == "override").items()
+    bad = client.post(f"/schedules/{s['id']}/overrides", data={
+        "csrf_token": csrf, "person_id": str(ann), "start": "yesterday", "end": ""})
+    assert bad.status_code == 422 and "a date and time like" in bad.text
+    people = client.get("/people").text
+    assert f'href="/schedules/{s["id"]}"' in people
+
+
+def test_configuration_page_edits_schedules_as_yaml(api, ui):
+    make(api)
+    client, csrf = ui("admin")
+    page = client.get("/config").text
+    assert 'id="schedules"' in page and "primary" in page and 'id="incident-roles"' in page
+    editor = client.get("/config/edit", params={"section": "schedules"})
+    assert editor.status_code == 200 and "ann@example.com" in editor.text
+    text = ("schedules:\n  - name: nights\n    time_zone: UTC\n    layers:\n"
+            "      - {rotation: daily, start: 2026-03-02, members: [ben@example.com]}\n")
+    r = client.post("/config/edit", data={"csrf_token": csrf, "section": "schedules",
+                                          "text": text}, follow_redirects=False)
+    assert r.status_code == 303
+    names = [x["name"] for x in api().get("/api/v1/schedules").json()["items"]]
+    assert sorted(names) == ["nights", "primary"]

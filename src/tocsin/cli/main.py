@@ -24,6 +24,7 @@ from .alerting import (
     silences_app,
 )
 from .incidents import incidents_app
+from .roles import roles_app
 
 app = typer.Typer(help="Tocsin incident response.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -38,7 +39,7 @@ for sub, name in ((route_app, "route"), (integrations_app, "integrations"),
                   (silences_app, "silences"), (alerts_app, "alerts"), (dead_app, "dead-letters"),
                   (engine_app, "engine"), (db_app, "db"), (users_app, "users"), (tokens_app, "tokens"),
                   (config_app, "config"), (audit_app, "audit"), (demo_app, "demo"),
-                  (incidents_app, "incidents")):
+                  (incidents_app, "incidents"), (roles_app, "roles")):
     app.add_typer(sub, name=name)
 
 EXIT = {"NotFound": 4, "Conflict": 5, "InvalidTransition": 5, "ValidationFailed": 3,

@@ -18,6 +18,14 @@ class ConditionError(ValueError):
         self.message = message
 
 
+def raise_first(errors: list[Any], path: str, rename: Mapping[str, str] | None = None) -> None:
+    """A parser's first `FieldError` as a ConditionError at `path` (config files)."""
+    if errors:
+        e = errors[0]
+        field = (rename or {}).get(e.field, e.field)
+        raise ConditionError(f"{path}.{field}" if field else path, e.message)
+
+
 def mapping_with(spec: Any, path: str, allowed: Iterable[str], what: str) -> Mapping[str, Any]:
     """`spec` as a mapping holding only `allowed` keys; else ConditionError at `path` saying
     `what` it should be, or naming the unknown keys."""

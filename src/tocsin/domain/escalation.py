@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import FieldError
 
-TARGET_TYPES = ("person", "team", "schedule")    # roles: with the on-call issue's next part
+TARGET_TYPES = ("person", "team", "schedule", "role")
 CHANNELS = ("email", "sms", "voice", "chat", "webhook")
 MAX_STEPS, MAX_TARGETS, MAX_REPEAT, MAX_DELAY = 20, 20, 9, 24 * 60
 MAX_ATTEMPTS = 4            # sends of one page, retries included
@@ -87,7 +87,7 @@ def _step(raw: Any, path: str, errors: list[FieldError]) -> Step | None:
             errors.append(FieldError(f"{where}.type", f"one of {', '.join(TARGET_TYPES)}"))
             continue
         if not _int_in(t.get("id"), 1, 2**53):
-            errors.append(FieldError(f"{where}.id", "the id of a person, team or schedule"))
+            errors.append(FieldError(f"{where}.id", "the id of a person, team, schedule or role"))
             continue
         found.append(Target(t["type"], t["id"]))
     return Step(delay, tuple(found)) if _int_in(delay, 1, MAX_DELAY) else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..bootstrap import Container
-from ..services import engine_lease, escalation, janitor, triage
+from ..services import checkpoints, engine_lease, escalation, janitor, triage
 
 log = logging.getLogger("tocsin.engine")
 
@@ -31,6 +31,7 @@ def default_processors() -> list[Processor]:
         Processor("group_flush", lambda c: triage.flush_groups(c.uow())),
         Processor("snooze_wakeup", lambda c: triage.wake_snoozed(c.uow())),
         Processor("escalator", lambda c: escalation.fire_due(c.uow())),
+        Processor("checkpoints", lambda c: checkpoints.process_due(c.uow())),
         Processor("dispatcher", lambda c: escalation.dispatch(c.uow, c.notifier,
                                                               c.settings.public_url)),
         # Housekeeping scans tables: once a minute, not on every cycle of a busy engine.
@@ -88,8 +89,8 @@ class Engine:
         return False
 
     def idle_seconds(self, cap: float = 1.0) -> float:
-        """How long to sleep when there is nothing to do: until the next escalation step or
-        page is due, at most `cap` (other timers are seconds-coarse: the cap covers them)."""
+        """How long to sleep when there is nothing to do: until the next escalation step,
+        checkpoint or page is due, at most `cap` (other timers are seconds-coarse: the cap covers them)."""
         if self._waiting_for:
             return cap
         due = escalation.next_due(self.container.uow(read_only=True))

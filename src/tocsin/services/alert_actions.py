@@ -150,6 +150,7 @@ def _group(uow: UnitOfWork, ctx: Any, service: Service, alert: Alert, match: Rou
             flush_at=None, actions={"why": list(match.why), "auto_resolve": route.auto_resolve,
                                     "title": route.actions.title, "tag_owner":
                                     route.actions.tag_owner, "page": route.actions.page,
+                                    "escalate_to": route.actions.escalate_to,
                                     "snooze_until":
                                     snooze_until.isoformat() if snooze_until else None}))
         ctx.groups[slot] = group
@@ -184,7 +185,8 @@ def _open_group_incident(uow: UnitOfWork, now: datetime, service: Service, group
                           f"route:{group.route}", {"alert_group": group.group_key,
                                                    "route": group.route},
                           owner_id=owner, auto_resolve=bool(acts.get("auto_resolve", True)),
-                          snoozed_until=snooze, page=acts.get("page"))
+                          snoozed_until=snooze, page=acts.get("page"),
+                          escalate_to=acts.get("escalate_to"))
     group.status, group.incident_id, group.flush_at = "open", inc.id, None
     for alert in alerts:
         _attach(uow, now, inc, alert, group.route)

@@ -16,15 +16,15 @@ from ..domain.forms import form_to_spec, parse_form
 from ..domain.severity import KINDS, SEVERITIES, parse_level, parse_rule, rule_to_spec
 from ..store.models import Form, Service, SeverityLevelRow, Team
 from ..store.uow import UnitOfWork
-from . import alerting_config
+from . import alerting_config, roles_config, schedules_config
 from . import escalation_policies as policies
 from .catalog import name_problem
 from .common import actor_label, level_view
 from .views import LevelView
 
-SECTIONS = ("severity_levels", "severity_rules", "severity_fallback", "teams",
-            "escalation_policies", "services", "forms", "calendars", "routes", "inhibit_rules",
-            "alerting")
+SECTIONS = ("severity_levels", "severity_rules", "severity_fallback", "teams", "schedules",
+            "incident_roles", "escalation_policies", "services", "playbooks", "forms",
+            "calendars", "routes", "inhibit_rules", "alerting")
 ALERTING_SECTIONS = ("calendars", "routes", "inhibit_rules", "alerting")
 
 
@@ -118,7 +118,10 @@ def _validate_sections(data: dict[str, Any]) -> list[tuple[str, str]]:
     each("severity_rules", lambda s, p: parse_rule(s, p).name)
     each("forms", lambda s, p: parse_form(s, p).name)
     each("teams", _check_team)
+    each("schedules", schedules_config.check_yaml)
+    each("incident_roles", roles_config.check_role)
     each("escalation_policies", policies.check_yaml)
+    each("playbooks", roles_config.check_playbook)
     each("services", _check_service)
     fb = data.get("severity_fallback")
     if fb is not None:
@@ -230,6 +233,14 @@ def apply_text(uow: UnitOfWork, actor: Actor, text: str, filename: str) -> dict[
         for i, spec in enumerate(d.get("teams") or []):
             _apply_team(uow, spec, f"teams[{i}]", filename, problems)
         uow.session.flush()
+        for path, reason in schedules_config.apply_yaml(uow, d.get("schedules") or [],
+                                                        "schedules"):
+            problems.append(ConfigProblem(filename, path, None, reason))
+        uow.session.flush()
+        for path, reason in roles_config.apply_roles(uow, d.get("incident_roles") or [],
+                                                     "incident_roles"):
+            problems.append(ConfigProblem(filename, path, None, reason))
+        uow.session.flush()
         for i, spec in enumerate(d.get("escalation_policies") or []):
             for path, reason in policies.apply_yaml(uow, spec, f"escalation_policies[{i}]"):
                 problems.append(ConfigProblem(filename, path, None, reason))
@@ -237,6 +248,9 @@ def apply_text(uow: UnitOfWork, actor: Actor, text: str, filename: str) -> dict[
         for i, spec in enumerate(d.get("services") or []):
             _apply_service(uow, spec, f"services[{i}]", filename, problems)
         uow.session.flush()
+        for path, reason in roles_config.apply_playbooks(uow, d.get("playbooks") or [],
+                                                         "playbooks"):
+            problems.append(ConfigProblem(filename, path, None, reason))
         for i, spec in enumerate(d.get("forms") or []):
             _apply_form(uow, spec, f"forms[{i}]", filename, problems)
         _apply_alerting(uow, d, filename, problems)
@@ -354,9 +368,16 @@ def export_data(uow: UnitOfWork) -> dict[str, Any]:
         if fb:
             out["severity_fallback"] = fb
         out["teams"] = teams
+        if found := schedules_config.export(uow):
+            out["schedules"] = found
+        if found := roles_config.export_roles(uow):
+            out["incident_roles"] = found
         if exported:
             out["escalation_policies"] = exported
-        out.update(services=services, forms=[f.spec for f in uow.forms.list()])
+        out["services"] = services
+        if found := roles_config.export_playbooks(uow):
+            out["playbooks"] = found
+        out["forms"] = [f.spec for f in uow.forms.list()]
         for key in ALERTING_SECTIONS:
             value = uow.settings.get(key)
             if value is not None:

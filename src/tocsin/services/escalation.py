@@ -25,8 +25,8 @@ from ..store.models import (
     Service,
 )
 from ..store.uow import UnitOfWork
+from . import contact_verification, notification_rules, schedules
 from . import incidents as inc_svc
-from . import schedules
 from .paging_messages import render
 
 ESCALATOR_LOCK = 7_201_002
@@ -68,15 +68,17 @@ def start_in(uow: UnitOfWork, inc: Incident, policy_name: str | None = None) -> 
 
 
 def stop_in(uow: UnitOfWork, inc: Incident, status: str, why: str) -> None:
-    """Acknowledge stops the escalation; resolve stops everything: pending pages for the
-    incident are cancelled too."""
+    """Acknowledge stops the escalation and cancels pages not sent yet; resolve stops
+    everything: every message not sent yet is cancelled."""
     now = uow.clock.now()
     for esc in uow.escalations.active_for(inc.id):
         esc.status, esc.next_at, esc.ended_at, esc.ended_reason = status, None, now, why
         inc_svc.append_in(uow, ENGINE, inc, "escalation", {
             "text": f"Escalation stopped: {why}", "escalation_id": esc.id, "event": status})
     for n in uow.notifications.pending_for(inc.id):
-        n.status, n.next_attempt_at, n.last_error = "cancelled", None, why
+        # an ack answers the pages; role and checkpoint messages still have news to give
+        if status == "resolved" or n.purpose == "page":
+            n.status, n.next_attempt_at, n.last_error = "cancelled", None, why
 
 
 # --- the escalator ------------------------------------------------------------------------
@@ -112,22 +114,25 @@ def _fire(uow: UnitOfWork, esc: Escalation, now: datetime, methods_of: dict[int,
             "escalation_id": esc.id, "event": "exhausted"})
         return
     paged: list[str] = []
-    for user_id in _people(uow, policy.steps[pos.step].targets, now):
+    for user_id in people_for(uow, policy.steps[pos.step].targets, now, inc):
         user = uow.users.get(user_id)
         if user is None or not user.active:
             continue
-        if user_id not in methods_of:
-            methods_of[user_id] = uow.people.methods(user_id)
-        methods = methods_of[user_id]
-        for m in methods:
+        if user_id not in methods_of:   # contact methods and notification rules, once a batch
+            methods_of[user_id] = notification_rules.contacts_of(uow, user_id)
+        # The person's rules: a page after a delay waits in the outbox; an ack cancels it.
+        pages = notification_rules.pages_for(methods_of[user_id], inc.severity)
+        for m, delay in pages:
             uow.notifications.add_once({
-                "key": f"esc:{esc.id}:r{pos.round}:s{pos.step}:u{user_id}:m{m.id}",
+                "key": f"esc:{esc.id}:r{pos.round}:s{pos.step}:u{user_id}:m{m.id}"
+                       + (f":d{delay}" if delay else ""),
                 "incident_id": esc.incident_id, "escalation_id": esc.id, "user_id": user_id,
                 "contact_method_id": m.id, "channel": m.type, "address": m.address,
-                "purpose": "page", "context": {"round": pos.round, "step": pos.step},
-                "status": "pending", "attempts": 0, "next_attempt_at": now, "last_error": "",
+                "purpose": "page", "status": "pending", "attempts": 0,
+                "context": {"round": pos.round, "step": pos.step, "delay_minutes": delay},
+                "next_attempt_at": now + timedelta(minutes=delay), "last_error": "",
                 "created_at": now})
-        paged.append(f"{user.name} ({', '.join(m.type for m in methods) or 'no contact method'})")
+        paged.append(f"{user.name} ({notification_rules.describe(pages) or 'no contact method'})")
     fired_at = esc.next_at or now
     nxt = dom.after(policy, pos)
     step_text = (f"step {pos.step + 1} of {len(policy.steps)}"
@@ -141,15 +146,23 @@ def _fire(uow: UnitOfWork, esc: Escalation, now: datetime, methods_of: dict[int,
     esc.next_at = dom.next_due(policy, pos, fired_at)
 
 
-def _people(uow: UnitOfWork, targets: tuple[dom.Target, ...], now: datetime) -> list[int]:
+def people_for(uow: UnitOfWork, targets: tuple[dom.Target, ...], now: datetime,
+               inc: Incident | None) -> list[int]:
     """Who a step pages: the person; every member of the team; whoever is on call on the
-    schedule now (nobody in a gap)."""
+    schedule now (nobody in a gap); whoever holds the role on the incident (filled from the
+    role's schedule first if nobody does)."""
+    from . import roles
+
     seen: list[int] = []
     for t in targets:
         if t.type == "person":
             ids = [t.id]
         elif t.type == "team":
             ids = uow.people.team_member_ids(t.id)
+        elif t.type == "role":
+            role = uow.roles.get(t.id)
+            who = roles.holder_in(uow, ENGINE, inc, role.key) if role and inc else None
+            ids = [who] if who else []
         else:
             row = uow.schedules.get(t.id)
             who = schedules.who_is_on_call(uow, row, now).user_id if row else None
@@ -158,10 +171,17 @@ def _people(uow: UnitOfWork, targets: tuple[dom.Target, ...], now: datetime) -> 
     return seen
 
 
+def targets_of(step: dict[str, Any]) -> tuple[dom.Target, ...]:
+    """A stored policy step's targets."""
+    return tuple(dom.Target(t["type"], t["id"]) for t in step.get("targets", []))
+
+
 def next_due(uow: UnitOfWork) -> datetime | None:
-    """The soonest escalation step or page due (the engine sleeps until then, at most)."""
+    """The soonest escalation step, checkpoint timer or page due (the engine sleeps until
+    then, at most)."""
     with uow:
-        found = [t for t in (uow.escalations.next_due_at(), uow.notifications.next_due_at()) if t]
+        found = [t for t in (uow.escalations.next_due_at(), uow.notifications.next_due_at(),
+                             uow.tasks.next_due_at()) if t]
         return min(found) if found else None
 
 
@@ -210,11 +230,15 @@ def _claim(uow: UnitOfWork, base_url: str, limit: int) -> list[Claimed]:
                 notification_id=n.id, at=now, status="unknown", detail=n.last_error))
         rows = uow.notifications.due(now, limit)
         uow.incidents.preload(Incident, (n.incident_id for n in rows))
-        uow.services.preload(Service, (uow.incidents.get(n.incident_id).service_id for n in rows))
+        uow.services.preload(Service, (uow.incidents.get(n.incident_id).service_id
+                                       for n in rows if n.incident_id))
         out = []
         for n in rows:
             n.status, n.attempts = "sending", n.attempts + 1
             n.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+            if n.incident_id is None:   # a contact method's test message: no incident, no ack
+                out.append(Claimed(n.id, contact_verification.claim_message(uow, n, base_url)))
+                continue
             inc = uow.incidents.get(n.incident_id)
             token = secrets.token_urlsafe(24)
             uow.ack_tokens.add(AckToken(

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..domain import escalation as dom
 from ..domain.auth import Actor
-from ..domain.conditions import ConditionError, mapping_with
+from ..domain.conditions import ConditionError, mapping_with, raise_first
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..store.models import EscalationPolicy
 from ..store.uow import UnitOfWork
@@ -76,11 +76,13 @@ def get_policy(uow: UnitOfWork, policy_id: int) -> PolicyView:
 
 # A policy's targets by type: found by id, by the name config files use, and named.
 _BY_ID = {"person": lambda uow, i: uow.users.get(i), "team": lambda uow, i: uow.teams.get(i),
-          "schedule": lambda uow, i: uow.schedules.get(i)}
+          "schedule": lambda uow, i: uow.schedules.get(i), "role": lambda uow, i: uow.roles.get(i)}
 _BY_NAME = {"person": lambda uow, n: uow.users.by_email(n.lower()),
             "team": lambda uow, n: uow.teams.by_name(n),
-            "schedule": lambda uow, n: uow.schedules.by_name(n)}
-_LABEL = {"person": lambda r: r.email, "team": lambda r: r.name, "schedule": lambda r: r.name}
+            "schedule": lambda uow, n: uow.schedules.by_name(n),
+            "role": lambda uow, n: uow.roles.by_key(n)}
+_LABEL = {"person": lambda r: r.email, "team": lambda r: r.name, "schedule": lambda r: r.name,
+          "role": lambda r: r.key}
 
 
 def target(uow: UnitOfWork, kind: str, target_id: int) -> Any:
@@ -92,8 +94,7 @@ def target(uow: UnitOfWork, kind: str, target_id: int) -> Any:
 
 def _with_ids(spec: Any, path: str, resolve: Any) -> dict[str, Any]:
     """A policy as written in YAML (targets `{person: email}`, `{team: name}`, `{schedule:
-    name}`) in the
-    API's form (`{type, id}`), ids from `resolve(type, name, path)`."""
+    name}`, `{role: key}`) in the API's form (`{type, id}`), ids from `resolve(type, name, path)`."""
     spec = mapping_with(spec, path, {"name", "description", "repeat", "steps"},
                         "an escalation policy is a mapping with name, repeat and steps")
     steps = spec.get("steps")
@@ -108,8 +109,8 @@ def _with_ids(spec: Any, path: str, resolve: Any) -> dict[str, Any]:
         for j, t in enumerate(step.get("targets") or []):
             where = f"{path}.steps[{i}].targets[{j}]"
             if not isinstance(t, dict) or len(t) != 1 or next(iter(t)) not in dom.TARGET_TYPES:
-                raise ConditionError(where, "one of {person: EMAIL}, {team: NAME} or "
-                                            "{schedule: NAME}")
+                raise ConditionError(where, "one of {person: EMAIL}, {team: NAME}, "
+                                            "{schedule: NAME} or {role: KEY}")
             kind, name = next(iter(t.items()))
             targets.append({"type": kind, "id": resolve(kind, name, where)})
         out.append({**step, "targets": targets})
@@ -119,9 +120,7 @@ def _with_ids(spec: Any, path: str, resolve: Any) -> dict[str, Any]:
 def check_yaml(spec: Any, path: str) -> str:
     """Structure only (who the targets are is checked when applied)."""
     policy, errors = dom.parse(_with_ids(spec, path, lambda *_: 1))
-    if errors:
-        e = errors[0]
-        raise ConditionError(f"{path}.{e.field}" if e.field else path, e.message)
+    raise_first(errors, path)
     return policy.name
 
 

@@ -80,9 +80,7 @@ def declare(uow: UnitOfWork, actor: Actor, cmd: DeclareInput,
         uow.record(actor_label(actor), "incident.declare", f"incident:{inc.id}",
                    {"number": inc.number, "severity": inc.severity, "kind": inc.kind})
         if inc.kind == "incident":
-            from . import escalation
-
-            escalation.start_in(uow, inc)
+            _response_starts(uow, actor, inc)
         view = incident_view(uow, inc)
         uow.commit()
         return view
@@ -91,7 +89,8 @@ def declare(uow: UnitOfWork, actor: Actor, cmd: DeclareInput,
 def open_in(uow: UnitOfWork, actor: Actor, service_id: int, title: str, severity: str,
             reason: str, rule: str | None, attributes: dict[str, Any], *,
             owner_id: int | None = None, auto_resolve: bool = False,
-            snoozed_until: Any = None, page: str | None = None) -> Incident:
+            snoozed_until: Any = None, page: str | None = None,
+            escalate_to: str | None = None) -> Incident:
     """Open an incident inside the caller's transaction (alert routing); no commit here."""
     now = uow.clock.now()
     service = uow.services.get(service_id)
@@ -107,10 +106,22 @@ def open_in(uow: UnitOfWork, actor: Actor, service_id: int, title: str, severity
         "rule": rule, "service": service.name, "form": None, "attributes": attributes})
     uow.record(actor_label(actor), "incident.declare", f"incident:{inc.id}",
                {"number": inc.number, "severity": severity, "kind": "incident"})
-    from . import escalation
+    _response_starts(uow, actor, inc, page, escalate_to)
+    return inc
+
+
+def _response_starts(uow: UnitOfWork, actor: Actor, inc: Incident, page: str | None = None,
+                     escalate_to: str | None = None) -> None:
+    """A triggered incident: its escalation policy pages, its severity's playbook puts its
+    checkpoints on it, and the roles meant for its severity are filled (an alert route's
+    `escalate_to` fills that role whatever the severity, and pages its holder)."""
+    from . import checkpoints, escalation, roles
 
     escalation.start_in(uow, inc, page)
-    return inc
+    checkpoints.start_in(uow, actor, inc)
+    roles.auto_assign_in(uow, actor, inc)
+    if escalate_to:
+        roles.escalate_to_in(uow, actor, inc, escalate_to)
 
 
 def append_in(uow: UnitOfWork, actor: Actor, inc: Incident, kind: str, body: dict) -> None:
@@ -200,8 +211,9 @@ def _apply_transition(uow: UnitOfWork, actor: Actor, inc: Incident, action: str,
 
 def _escalation_follows(uow: UnitOfWork, actor: Actor, inc: Incident, action: str,
                         after: lifecycle.Status) -> None:
-    from . import escalation  # escalation writes timeline entries through this module
+    from . import checkpoints, escalation  # they write timeline entries through this module
 
+    checkpoints.status_changed_in(uow, actor, inc, action)
     if after in (lifecycle.Status.RESOLVED, lifecycle.Status.CLOSED):
         escalation.stop_in(uow, inc, "resolved", f"the incident was {after.value} by {actor.name}")
     elif action == "acknowledge":
@@ -231,6 +243,11 @@ def change_severity(uow: UnitOfWork, actor: Actor, incident_id: int, severity: s
         inc.updated_at = uow.clock.now()
         _entry(uow, actor, inc, "severity_changed",
                {"from": before, "to": severity, "reason": reason.strip()})
+        if inc.kind == "incident" and inc.status not in ("resolved", "closed"):
+            from . import checkpoints, roles
+
+            checkpoints.severity_changed_in(uow, actor, inc)
+            roles.auto_assign_in(uow, actor, inc, before)
         uow.record(actor_label(actor), "incident.severity", f"incident:{inc.id}",
                    {"from": before, "to": severity})
         view = incident_view(uow, inc)

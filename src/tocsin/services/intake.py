@@ -15,7 +15,9 @@ from sqlalchemy import Engine
 from ..domain.alert import ParseError, ParseOutcome
 from ..domain.auth import Actor
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
-from ..integrations.inbound import DESCRIPTIONS, PARSERS
+from ..integrations.inbound import DESCRIPTIONS, PARSERS, cloudwatch
+from ..integrations.inbound import sns_signature as sns
+from ..integrations.outbound.sns_certs import CertFetcher, CertUnavailable
 from ..store.alerting_repos import write_intake_events
 from ..store.db import SqliteWriteLock
 from ..store.models import DeadLetter, IntakeEvent
@@ -25,6 +27,8 @@ from .common import actor_label
 JSON_TYPES = ("application/json", "text/json")
 # AWS SNS posts JSON as text/plain; only the CloudWatch integration accepts that.
 TEXT_JSON_TYPES = {"cloudwatch": ("text/plain",)}
+# Integration types whose messages come through AWS SNS, which signs them.
+SNS_TYPES = frozenset({"cloudwatch"})
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,11 @@ def check_content_type(info: IntegrationInfo, content_type: str) -> None:
                             "application/json")
 
 
-def parse(info: IntegrationInfo, body: bytes, headers: dict[str, str]) -> ParseOutcome:
-    """Decode and parse a body with the integration's parser; Rejected(4xx) if it cannot."""
+def parse(info: IntegrationInfo, body: bytes, headers: dict[str, str],
+          sns_certs: CertFetcher | None = None) -> ParseOutcome:
+    """Decode and parse a body with the integration's parser; Rejected(4xx) if it cannot.
+    With `sns_certs`, an SNS integration's body must also be signed by AWS (this may fetch a
+    certificate: call it off the event loop)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -74,7 +81,32 @@ def parse(info: IntegrationInfo, body: bytes, headers: dict[str, str]) -> ParseO
         raise Rejected(422, f"not a valid {info.type} payload: {exc.reason}", exc.path) from exc
     if not outcome.alerts and not outcome.notices:
         raise Rejected(422, f"the {info.type} payload holds no alert")
+    if sns_certs is not None and info.type in SNS_TYPES:
+        verify_sns(data, sns_certs)
     return outcome
+
+
+def verify_sns(data: Any, certs: CertFetcher) -> None:
+    """Every SNS message in the body must carry a signature that verifies with the certificate
+    SNS names: Rejected 400 (untrusted certificate URL, malformed), 403 (unsigned, forged) or
+    503 (the certificate cannot be fetched just now; SNS retries)."""
+    messages = cloudwatch.sns_messages(data)
+    if not messages:
+        raise Rejected(403, "SNS raw message delivery carries no signature to verify: turn raw "
+                            "delivery off on the subscription, or set "
+                            "TOCSIN_SNS_VERIFY_SIGNATURES=false")
+    for message, path in messages:
+        try:
+            url = sns.cert_url(message, path)
+            try:
+                pem = certs(url)
+            except CertUnavailable as exc:
+                raise Rejected(503, f"the SNS signing certificate {url[:200]} could not be "
+                                    f"fetched ({exc}); send it again", path) from exc
+            sns.verify(message, pem, path)
+        except sns.SignatureProblem as exc:
+            status = 400 if exc.kind == "invalid" else 403
+            raise Rejected(status, exc.reason, exc.path) from exc
 
 
 def to_rows(outcome: ParseOutcome) -> list[dict[str, Any]]:

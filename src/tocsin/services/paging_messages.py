@@ -3,6 +3,7 @@ given, nothing else): a subject, a short text for SMS/voice/chat, and JSON for w
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
@@ -12,27 +13,61 @@ from ..store.models import Incident
 
 _env = SandboxedEnvironment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
-SUBJECT = "[{{ severity }}] INC-{{ number }}: {{ title }}"
+SUBJECTS = {
+    "page": "[{{ severity }}] INC-{{ number }}: {{ title }}",
+    "role": "[{{ severity }}] INC-{{ number }}: you are the {{ role_name }} — {{ title }}",
+    "checkpoint": "[{{ severity }}] INC-{{ number }} {{ role_name }}: {{ task }} (due {{ due }})",
+    "reminder": "[{{ severity }}] INC-{{ number }} reminder: {{ task }} is due at {{ due }}",
+    "overdue": "[{{ severity }}] INC-{{ number }} OVERDUE: {{ task }} (was due {{ due }})",
+}
 EMAIL = """{{ severity }} incident INC-{{ number }} on {{ service }} is {{ status }}.
 
 {{ title }}
-{% if reason %}
+{% if purpose == "role" %}
+
+You are the {{ role_name }} of this incident: {{ why }}
+{% elif purpose in ("checkpoint", "reminder", "overdue") %}
+
+As {{ role_name }}: {{ task }}
+Due by {{ due }}{% if purpose == "overdue" %} — this is overdue{% endif %}.
+{% if description %}{{ description }}
+{% endif %}
+Mark it done on the incident page.
+{% elif reason %}
+
 Why {{ severity }}: {{ reason }}
 {% endif %}
 
-Acknowledge (you will be asked to confirm): {{ ack_url }}
+{% if status == "triggered" %}Acknowledge (you will be asked to confirm): {{ ack_url }}
+{% endif %}
 Open the incident: {{ incident_url }}
+{% if purpose == "page" and role_name %}
+
+You are paged as the {{ role_name }}.
+{% elif purpose == "page" %}
 
 You are paged by escalation policy step {{ step + 1 }}{% if round %}, round {{ round + 1 }}{% endif %}.
+{% endif %}
 """
-SHORT = "{{ severity }} INC-{{ number }} {{ title[:80] }} — ack: {{ ack_url }}"
+SHORT = {
+    "page": "{{ severity }} INC-{{ number }} {{ title[:80] }} — ack: {{ ack_url }}",
+    "role": "{{ severity }} INC-{{ number }} you are {{ role_name }}: {{ title[:60] }} "
+            "{{ incident_url }}",
+    "checkpoint": "{{ severity }} INC-{{ number }} {{ role_name }}: {{ task[:80] }} by {{ due }} "
+                  "{{ incident_url }}",
+    "reminder": "{{ severity }} INC-{{ number }} reminder: {{ task[:80] }} by {{ due }} "
+                "{{ incident_url }}",
+    "overdue": "{{ severity }} INC-{{ number }} OVERDUE: {{ task[:80] }} {{ incident_url }}",
+}
 
 
 def render(n: Any, inc: Incident, service: str, base_url: str, token: str) -> Message:
-    """A page: the email template for email, the short one for every other channel."""
+    """A message of its purpose: the email template for email, the short one for every
+    other channel."""
     facts = _facts(n, inc, service, base_url, token)
-    subject = _env.from_string(SUBJECT).render(facts)
-    text = _env.from_string(EMAIL if n.channel == "email" else SHORT).render(facts)
+    purpose = n.purpose if n.purpose in SUBJECTS else "page"
+    subject = _env.from_string(SUBJECTS[purpose]).render(facts)
+    text = _env.from_string(EMAIL if n.channel == "email" else SHORT[purpose]).render(facts)
     return Message(n.channel, n.address, subject, text, {**facts, "subject": subject})
 
 
@@ -44,4 +79,11 @@ def _facts(n: Any, inc: Incident, service: str, base_url: str, token: str) -> di
         "service": service, "incident_url": f"{base_url}/incidents/{inc.id}",
         "ack_url": f"{base_url}/ack/{token}",
         "round": ctx.get("round", 0), "step": ctx.get("step", 0),
+        "role_name": ctx.get("role_name", ""), "why": ctx.get("reason", ""),
+        "task": ctx.get("task", ""), "description": ctx.get("description", ""),
+        "due": _hhmm(ctx.get("deadline")),
     }
+
+
+def _hhmm(iso: str | None) -> str:
+    return datetime.fromisoformat(iso).strftime("%H:%M UTC") if iso else ""

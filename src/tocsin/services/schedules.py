@@ -58,17 +58,22 @@ def _domain(row: ScheduleRow) -> sch.Schedule:
     return schedule
 
 
-def create_schedule(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> ScheduleView:
-    actor.require("config:write")
+def _checked(uow: UnitOfWork, data: dict[str, Any]) -> sch.Schedule:
     schedule, errors = sch.parse(data)
     if schedule is None:
         raise ValidationFailed(errors, "invalid schedule")
+    for i, layer in enumerate(schedule.layers):
+        for j, member in enumerate(layer.members):
+            if uow.users.get(member) is None:
+                raise ValidationFailed([FieldError(f"layers[{i}].members[{j}]",
+                                                   f"no person {member}")], "invalid schedule")
+    return schedule
+
+
+def create_schedule(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> ScheduleView:
+    actor.require("config:write")
     with uow:
-        for i, layer in enumerate(schedule.layers):
-            for j, member in enumerate(layer.members):
-                if uow.users.get(member) is None:
-                    raise ValidationFailed([FieldError(f"layers[{i}].members[{j}]",
-                                                       f"no person {member}")], "invalid schedule")
+        schedule = _checked(uow, data)
         if uow.schedules.by_name(schedule.name):
             raise Conflict(f"a schedule named {schedule.name!r} exists already")
         now = uow.clock.now()
@@ -76,6 +81,25 @@ def create_schedule(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> Sche
             name=schedule.name, time_zone=schedule.time_zone, spec=sch.as_dict(schedule),
             feed_token=secrets.token_urlsafe(24), created_at=now, updated_at=now))
         uow.record(actor_label(actor), "schedule.create", f"schedule:{row.id}", row.spec)
+        view = _view(row)
+        uow.commit()
+        return view
+
+
+def update_schedule(uow: UnitOfWork, actor: Actor, schedule_id: int,
+                    data: dict[str, Any]) -> ScheduleView:
+    """Replace a schedule's name, zone and layers; overrides and the feed's URL stay."""
+    actor.require("config:write")
+    with uow:
+        row = _need(uow, schedule_id)
+        schedule = _checked(uow, data)
+        other = uow.schedules.by_name(schedule.name)
+        if other is not None and other.id != row.id:
+            raise Conflict(f"a schedule named {schedule.name!r} exists already")
+        row.name, row.time_zone, row.spec = schedule.name, schedule.time_zone, sch.as_dict(
+            schedule)
+        row.updated_at = uow.clock.now()
+        uow.record(actor_label(actor), "schedule.update", f"schedule:{row.id}", row.spec)
         view = _view(row)
         uow.commit()
         return view
@@ -170,6 +194,12 @@ def final_view(uow: UnitOfWork, schedule_id: int, start: datetime,
                                                  "later")], "invalid period")
     with uow:
         return _shifts(uow, _need(uow, schedule_id), start, end)
+
+
+def shifts_in(uow: UnitOfWork, row: ScheduleRow, start: datetime,
+              end: datetime) -> list[ShiftView]:
+    """The final view inside the caller's transaction (the roles roster)."""
+    return _shifts(uow, row, start, end)
 
 
 def _shifts(uow: UnitOfWork, row: ScheduleRow, start: datetime, end: datetime) -> list[ShiftView]:

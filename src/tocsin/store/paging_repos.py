@@ -1,5 +1,6 @@
-"""Repositories for paging: contact methods, escalation policies and running escalations,
-the notification outbox and its attempts, one-time ack tokens."""
+"""Repositories for paging: contact methods (their tests and a person's notification rules),
+escalation policies and running escalations, the notification outbox and its attempts,
+one-time ack tokens."""
 
 from __future__ import annotations
 
@@ -7,17 +8,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .models import (
     AckToken,
     ContactMethod,
+    ContactVerification,
     Escalation,
     EscalationPolicy,
     Notification,
     NotificationAttempt,
+    NotificationRule,
     PersonFeed,
     ScheduleOverride,
     ScheduleRow,
@@ -47,6 +50,54 @@ class PeopleRepo(_Repo):
     def team_member_ids(self, team_id: int) -> list[int]:
         return list(self.s.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team_id)
                                    .order_by(TeamMember.user_id)))
+
+    def method(self, method_id: int) -> ContactMethod | None:
+        return self.s.get(ContactMethod, method_id)
+
+    def all_methods(self) -> Sequence[ContactMethod]:
+        return self.s.scalars(select(ContactMethod).order_by(ContactMethod.user_id,
+                                                             ContactMethod.id)).all()
+
+    def rules(self, user_id: int | None = None) -> Sequence[NotificationRule]:
+        """A person's notification rules in their order (everyone's when no user_id)."""
+        q = select(NotificationRule).order_by(NotificationRule.user_id, NotificationRule.position)
+        if user_id is not None:
+            q = q.where(NotificationRule.user_id == user_id)
+        return self.s.scalars(q).all()
+
+    def replace_rules(self, user_id: int, rows: list[NotificationRule]) -> None:
+        self.s.execute(delete(NotificationRule).where(NotificationRule.user_id == user_id))
+        self.s.add_all(rows)
+
+    def add_verification(self, row: ContactVerification) -> ContactVerification:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def latest_verifications(self, method_ids: Sequence[int]) -> dict[int, ContactVerification]:
+        """The latest test of each of these contact methods (only the latest counts)."""
+        if not method_ids:
+            return {}
+        latest = (select(func.max(ContactVerification.id))
+                  .where(ContactVerification.contact_method_id.in_(list(method_ids)))
+                  .group_by(ContactVerification.contact_method_id))
+        rows = self.s.scalars(select(ContactVerification)
+                              .where(ContactVerification.id.in_(latest))).all()
+        return {r.contact_method_id: r for r in rows}
+
+    def verification_by_link(self, link_hash: str) -> ContactVerification | None:
+        return self.s.scalar(select(ContactVerification)
+                             .where(ContactVerification.link_hash == link_hash))
+
+    def verification(self, verification_id: int) -> ContactVerification | None:
+        return self.s.get(ContactVerification, verification_id)
+
+    def latest_verification_locked(self, method_id: int) -> ContactVerification | None:
+        """The latest test, locked on PostgreSQL so that parallel wrong codes all count
+        (SQLite has one writer at a time)."""
+        return self.s.scalar(select(ContactVerification)
+                             .where(ContactVerification.contact_method_id == method_id)
+                             .order_by(ContactVerification.id.desc()).limit(1).with_for_update())
 
 
 class PolicyRepo(_Repo):
@@ -97,6 +148,12 @@ class NotificationRepo(_Repo):
         ins = (pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert)
         stmt = ins(Notification).values(**values).on_conflict_do_nothing(index_elements=["key"])
         return bool(self.s.execute(stmt).rowcount)
+
+    def add(self, row: Notification) -> Notification:
+        """A notification whose key is new by construction (e.g. a contact method's test)."""
+        self.s.add(row)
+        self.s.flush()
+        return row
 
     def get(self, notification_id: int) -> Notification | None:
         return self.s.get(Notification, notification_id)

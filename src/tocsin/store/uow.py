@@ -45,6 +45,7 @@ from .repositories import (
     TokenRepo,
     UserRepo,
 )
+from .roles_repos import PlaybookRepo, RoleRepo, TaskRepo
 
 
 def entry_digest(e: TimelineEntry) -> str:
@@ -79,6 +80,7 @@ class UnitOfWork:
         self.people, self.policies = PeopleRepo(s), PolicyRepo(s)
         self.escalations, self.notifications = EscalationRepo(s), NotificationRepo(s)
         self.ack_tokens, self.schedules = AckTokenRepo(s), ScheduleRepo(s)
+        self.roles, self.playbooks, self.tasks = RoleRepo(s), PlaybookRepo(s), TaskRepo(s)
         self._events: list[AuditEvent] = []
         self._entries: list[tuple[str, TimelineEntry]] = []
         self._before_commit: list[Callable[[], None]] = []

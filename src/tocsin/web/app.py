@@ -20,6 +20,7 @@ from .api import alerts as api_alerts
 from .api import catalog as api_catalog
 from .api import incidents as api_incidents
 from .api import paging as api_paging
+from .api import roles as api_roles
 from .api import schedules as api_schedules
 from .api import users as api_users
 from .intake import IntakeApp, is_intake
@@ -31,6 +32,8 @@ from .ui import config as ui_config
 from .ui import ical as ui_ical
 from .ui import incidents as ui_incidents
 from .ui import pages as ui_pages
+from .ui import roles as ui_roles
+from .ui import schedules as ui_schedules
 
 log = logging.getLogger("tocsin.web")
 HERE = Path(__file__).resolve().parent
@@ -71,9 +74,9 @@ def create_app(container: Container) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     for router in (api_incidents.router, api_catalog.router, api_users.router, api_alerts.router,
-                   api_paging.router, api_schedules.router, ui_pages.router,
+                   api_paging.router, api_schedules.router, api_roles.router, ui_pages.router,
                    ui_incidents.router, ui_config.router, ui_alerts.router, ui_ack.router,
-                   ui_ical.router):
+                   ui_ical.router, ui_roles.router, ui_schedules.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     vendor = _assets_dir(container)

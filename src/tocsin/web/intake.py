@@ -15,6 +15,7 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from ..bootstrap import Container
+from ..domain.alert import ParseOutcome
 from ..services import intake as svc
 from ..services.intake import IntegrationInfo, Rejected
 
@@ -143,7 +144,7 @@ class IntakeApp:
             svc.check_content_type(info, ctype)
             if not info.enabled:
                 raise Rejected(403, f"integration {info.name!r} is disabled")
-            outcome = svc.parse(info, raw, headers)
+            outcome = await self._parse(info, raw, headers)
         except Rejected as exc:
             exc.dead_letter_id = await self._keep(info, exc, ctype, headers, raw)
             raise
@@ -163,6 +164,13 @@ class IntakeApp:
                          "dedup_key": keys[0] if keys else None}
         return 202, {"status": "accepted", "alerts": len(rows), "dedup_keys": keys[:100],
                      "notices": [n.message for n in outcome.notices]}
+
+    async def _parse(self, info: IntegrationInfo, raw: bytes, headers: dict[str, str]) -> ParseOutcome:
+        certs = self.c.sns_certs
+        if certs is not None and info.type in svc.SNS_TYPES:
+            # Checking the signature may fetch a certificate: not on the event loop.
+            return await run_in_threadpool(svc.parse, info, raw, headers, certs)
+        return svc.parse(info, raw, headers)
 
     async def _read(self, receive: Callable, headers: dict[str, str]) -> bytes:
         declared = headers.get("content-length")

@@ -16,9 +16,11 @@ from ..services import users as user_svc
 from .errors import LoginRequired
 
 # Routes anyone may reach. Everything else must declare a permission.
-# /ack/{token}, /ical/…/{token}.ics: the secret token in the path is the credential.
+# /ack/{token}, /verify/{token}, /ical/…/{token}.ics: the secret token in the path is the
+# credential.
 PUBLIC_PATHS = {"/healthz", "/login", "/logout", "/openapi.json", "/docs", "/docs/oauth2-redirect",
-                "/redoc", "/ack/{token}", "/ical/schedules/{token}.ics", "/ical/people/{token}.ics"}
+                "/redoc", "/ack/{token}", "/verify/{token}", "/ical/schedules/{token}.ics",
+                "/ical/people/{token}.ics"}
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -10,9 +10,9 @@ from urllib.parse import quote, urlsplit
 
 from tocsin.domain.alert import InboundAlert, Notice, ParseError, ParseOutcome
 from tocsin.integrations.inbound import common as c
+from tocsin.integrations.inbound.sns_signature import SNS_HOST
 
 STATES = {"alarm": "trigger", "ok": "resolve", "insufficient_data": "trigger"}
-_SNS_HOST = re.compile(r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")
 _REGION_CODE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 
 
@@ -27,9 +27,10 @@ def parse(body: Any, headers: Mapping[str, str], options: Mapping[str, Any]) -> 
 
     A SubscriptionConfirmation yields a Notice "sns_subscription_confirmation" whose data holds
     SubscribeURL, TopicArn and Token; SubscribeURL must be an https://sns.<region>.amazonaws.com
-    URL so a forged body cannot make the caller fetch an arbitrary address (the caller must still
-    verify the SNS signature). `Message` is JSON inside a string: error paths go on inside it,
-    e.g. `Message.Trigger.Dimensions[0]`.
+    URL so a forged body cannot make the caller fetch an arbitrary address. Parsing trusts the
+    body: the caller verifies the SNS signatures of `sns_messages(body)` (see sns_signature).
+    `Message` is JSON inside a string: error paths go on inside it, e.g.
+    `Message.Trigger.Dimensions[0]`.
     """
     payload = c.expect_object(body, "")
     if "Records" in payload:
@@ -43,6 +44,19 @@ def parse(body: Any, headers: Mapping[str, str], options: Mapping[str, Any]) -> 
     if "AlarmName" in payload:  # SNS "raw message delivery": the alarm itself is the body
         return ParseOutcome(alerts=(_alarm(payload, ""),))
     raise ParseError("not an SNS message (Type), Lambda event (Records) or CloudWatch alarm (AlarmName)", "")
+
+
+def sns_messages(body: Any) -> list[tuple[Mapping[str, Any], str]]:
+    """The SNS messages of a body `parse` accepted, with their paths: the HTTP envelope, or each
+    Lambda record's `Sns`. Empty for raw message delivery, which SNS does not sign."""
+    if not isinstance(body, dict):
+        return []
+    if "Records" in body:
+        records = body["Records"] if isinstance(body["Records"], list) else []
+        # A record without an `Sns` object stays in, as an empty message: it fails the check.
+        return [(r["Sns"] if isinstance(r, dict) and isinstance(r.get("Sns"), dict) else {},
+                 f"Records[{i}].Sns") for i, r in enumerate(records)]
+    return [(body, "")] if "Type" in body else []
 
 
 def _envelope(value: Any, path: str) -> ParseOutcome:
@@ -77,7 +91,7 @@ def _confirmation(sns: Mapping[str, Any], path: str) -> Notice:
         scheme, host = urlsplit(url).scheme, urlsplit(url).hostname or ""
     except ValueError:
         scheme, host = "", ""
-    if scheme != "https" or not _SNS_HOST.fullmatch(host):
+    if scheme != "https" or not SNS_HOST.fullmatch(host):
         raise ParseError("not an https://sns.<region>.amazonaws.com URL", c.at(path, "SubscribeURL"))
     topic = c.req_str(sns, "TopicArn", path)
     return Notice(kind="sns_subscription_confirmation", message=f"Confirm the SNS subscription to {topic}",

@@ -27,6 +27,8 @@ from .escalation import (
 )
 from .incident import Attachment, Counter, Incident, IncidentService, TimelineEntry
 from .org import Service, Team, TeamMember
+from .people import ContactVerification, NotificationRule
+from .roles import IncidentTask, Playbook, RoleAssignment, RoleDef
 
 __all__ = [
     "Alert", "AlertGroup", "DeadLetter", "IntakeEvent", "Integration", "IntegrationNotice", "SilenceRow",
@@ -35,5 +37,6 @@ __all__ = [
     "TeamMember", "TimelineEntry", "User", "WebSession", "AckToken", "ContactMethod", "EngineLease",
     "Escalation",
     "EscalationPolicy", "Notification", "NotificationAttempt", "PersonFeed", "ScheduleOverride",
-    "ScheduleRow",
+    "ScheduleRow", "IncidentTask", "Playbook", "RoleAssignment", "RoleDef",
+    "ContactVerification", "NotificationRule",
 ]

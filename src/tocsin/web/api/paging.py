@@ -1,4 +1,5 @@
-"""People to page, escalation policies and an incident's notifications, over JSON."""
+"""People to page (contact methods, their test messages, notification rules), escalation
+policies and an incident's notifications, over JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pydantic import Field
 
 from ...domain import escalation as dom
 from ...domain.auth import Actor
-from ...services import escalation, people
+from ...domain.notification_rules import MAX_RULE_DELAY
+from ...services import contact_verification, escalation, notification_rules, people
 from ...services import escalation_policies as policies
 from ..schemas import Id, Page, Strict
 from ..security import api, container
@@ -28,6 +30,28 @@ class PersonCreate(Strict):
     email: str = Field(max_length=320)
     time_zone: str = Field("UTC", max_length=64)
     contact_methods: list[ContactMethodIn] = Field(default_factory=list, max_length=20)
+
+
+class ContactMethodPatch(Strict):
+    address: str | None = Field(None, max_length=500, description="a new address is unverified")
+    label: str | None = Field(None, max_length=100)
+
+
+class CodeIn(Strict):
+    code: str = Field(max_length=40, description="the code in the test message")
+
+
+class RuleIn(Strict):
+    contact_method_id: int = Field(description="one of the person's contact methods")
+    delay_minutes: int = Field(0, description=f"minutes after the step pages them, 0 to "
+                                              f"{MAX_RULE_DELAY}; skipped once acknowledged")
+    urgency: str | None = Field(None, description="high (P1, P2) | low (P3, P4) | null: every "
+                                                  "incident")
+
+
+class RulesIn(Strict):
+    rules: list[RuleIn] = Field(max_length=100, description="in order; [] = the default, "
+                                                            "every contact method at once")
 
 
 class TargetIn(Strict):
@@ -73,6 +97,46 @@ def add_contact_method(person_id: Id, body: ContactMethodIn, request: Request,
     # people add their own; admins anyone's (checked in the service)
     return people.add_contact_method(container(request).uow(), actor, person_id,
                                      body.model_dump())
+
+
+@router.patch("/people/{person_id}/contact-methods/{method_id}", response_model=people.PersonView)
+def update_contact_method(person_id: Id, method_id: Id, body: ContactMethodPatch, request: Request,
+                          actor: Actor = api("read")) -> people.PersonView:
+    return people.update_contact_method(container(request).uow(), actor, person_id, method_id,
+                                        body.model_dump(exclude_none=True))
+
+
+@router.post("/people/{person_id}/contact-methods/{method_id}/test", status_code=202,
+             response_model=people.ContactMethodView)
+def test_contact_method(person_id: Id, method_id: Id, request: Request,
+                        actor: Actor = api("read")) -> people.ContactMethodView:
+    """Send a test message with a one-time code and link (own, or anyone's for an admin)."""
+    view = contact_verification.send_test(container(request).uow(), actor, person_id, method_id)
+    request.app.state.kick()
+    return view
+
+
+@router.post("/people/{person_id}/contact-methods/{method_id}/verify",
+             response_model=people.ContactMethodView)
+def verify_contact_method(person_id: Id, method_id: Id, body: CodeIn, request: Request,
+                          actor: Actor = api("read")) -> people.ContactMethodView:
+    return contact_verification.verify_code(container(request).uow(), actor, person_id,
+                                            method_id, body.code)
+
+
+@router.get("/people/{person_id}/notification-rules",
+            response_model=notification_rules.RulesView)
+def get_rules(person_id: Id, request: Request,
+              _: Actor = api("read")) -> notification_rules.RulesView:
+    return notification_rules.get_rules(container(request).uow(read_only=True), person_id)
+
+
+@router.put("/people/{person_id}/notification-rules", response_model=notification_rules.RulesView)
+def put_rules(person_id: Id, body: RulesIn, request: Request,
+              actor: Actor = api("read")) -> notification_rules.RulesView:
+    # people set their own; admins anyone's (checked in the service)
+    return notification_rules.put_rules(container(request).uow(), actor, person_id,
+                                        [r.model_dump() for r in body.rules])
 
 
 @router.post("/escalation-policies", status_code=201, response_model=policies.PolicyView)

@@ -66,6 +66,13 @@ def get(schedule_id: Id, request: Request, _: Actor = api("read")) -> schedules.
     return schedules.get_schedule(container(request).uow(read_only=True), schedule_id)
 
 
+@router.put("/schedules/{schedule_id}", response_model=schedules.ScheduleView)
+def replace(schedule_id: Id, body: ScheduleCreate, request: Request,
+            actor: Actor = api("config:write")) -> schedules.ScheduleView:
+    data = body.model_dump(exclude_none=True)
+    return schedules.update_schedule(container(request).uow(), actor, schedule_id, data)
+
+
 @router.get("/schedules/{schedule_id}/oncall", response_model=schedules.OnCallView)
 def oncall(schedule_id: Id, request: Request, at: AwareDatetime | None = None,
            _: Actor = api("read")) -> schedules.OnCallView:

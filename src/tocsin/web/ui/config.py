@@ -1,5 +1,5 @@
-"""Configuration pages: severity levels and rules, intake forms, escalation policies — edited
-as YAML, validated."""
+"""Configuration pages: severity levels and rules, intake forms, escalation policies,
+schedules, incident roles and playbooks — edited as YAML, validated."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from ...domain.auth import Actor
 from ...domain.errors import NotFound
-from ...services import config, escalation_policies
+from ...services import config, escalation_policies, roles, schedules
 from ...services.config import ConfigInvalid, ConfigProblem
 from ..security import container, ui
 from .common import render
@@ -28,7 +28,9 @@ def index(request: Request, actor: Actor = ui("read")) -> Response:
                   levels=config.list_levels(c.uow(read_only=True)),
                   rules=config.get_rules(c.uow(read_only=True)),
                   forms=config.list_forms(c.uow(read_only=True)),
-                  policies=escalation_policies.list_as_config(c.uow(read_only=True)))
+                  policies=escalation_policies.list_as_config(c.uow(read_only=True)),
+                  schedules=schedules.list_schedules(c.uow(read_only=True)),
+                  roles=roles.list_roles(c.uow(read_only=True)))
 
 
 @router.get("/export")
@@ -39,7 +41,8 @@ def export(request: Request, _: Actor = ui("read")) -> Response:
 
 
 EDITABLE = ("severity_levels", "severity_rules", "severity_fallback", "forms", "calendars",
-            "routes", "inhibit_rules", "alerting", "escalation_policies")
+            "routes", "inhibit_rules", "alerting", "escalation_policies", "schedules",
+            "incident_roles", "playbooks")
 
 
 def _section_key(section: str) -> str:

@@ -22,6 +22,7 @@ from ..api.incidents import attachment_response
 from ..schemas import Id
 from ..security import container, ui
 from .common import render
+from .roles import response_context
 
 router = APIRouter(prefix="/incidents", include_in_schema=False)
 PREFIX = "a_"
@@ -145,7 +146,8 @@ def show(incident_id: Id, request: Request, actor: Actor = ui("read")) -> Respon
                   escalations=escalation.escalations_for(c.uow(read_only=True), incident_id),
                   notifications=escalation.notifications_for(c.uow(read_only=True), incident_id),
                   people=users.list_users(c.uow(read_only=True)),
-                  services=catalog.list_services(c.uow(read_only=True)))
+                  services=catalog.list_services(c.uow(read_only=True)),
+                  **response_context(request, incident_id))
 
 
 @router.get("/{incident_id}/summary")

@@ -1,4 +1,5 @@
-"""Sign-in, the profile (time zone, API tokens), services and the audit check."""
+"""Sign-in, the profile (time zone, API tokens), services, people (contact methods, their
+tests, notification rules) and the audit check."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...domain.auth import Actor
-from ...domain.errors import DomainError, Unauthorized, ValidationFailed
+from ...domain.errors import Conflict, DomainError, Unauthorized, ValidationFailed
 from ...domain.escalation import CHANNELS
-from ...services import audit, catalog, schedules, users
+from ...services import audit, catalog, contact_verification, notification_rules, schedules, users
 from ...services import people as people_svc
 from ..schemas import Id
 from ..security import check_csrf, container, ui
@@ -134,6 +135,7 @@ def _people(request: Request, actor: Actor, error: str | None = None,
     return render(request, "people.html", actor, status_code=status_code,
                   people=users.list_users(c.uow(read_only=True)), methods=methods,
                   roster=schedules.roster(c.uow(read_only=True)),
+                  rules=notification_rules.all_rules(c.uow(read_only=True)),
                   channels=CHANNELS, teams=catalog.list_teams(c.uow(read_only=True)),
                   zones=TIME_ZONES, error=error)
 
@@ -174,6 +176,57 @@ async def add_contact_method(user_id: Id, request: Request,
     except ValidationFailed as exc:   # Forbidden goes to the usual handler
         return await run_in_threadpool(_people, request, actor, exc.message, 422)
     request.session["flash"] = {"kind": "ok", "message": "Contact method added."}
+    return RedirectResponse("/people", status_code=303)
+
+
+@router.post("/people/{user_id}/contact-methods/{method_id}/test")
+async def test_contact_method(user_id: Id, method_id: Id, request: Request,
+                              actor: Actor = ui("read")) -> Response:
+    """Send a test message (own methods, or anyone's for an admin)."""
+    try:
+        await run_in_threadpool(contact_verification.send_test, container(request).uow(), actor,
+                                user_id, method_id)
+    except Conflict as exc:
+        return await run_in_threadpool(_people, request, actor, exc.message, 409)
+    request.app.state.kick()
+    request.session["flash"] = {"kind": "ok", "message": "Test message queued: enter its code "
+                                                         "here or open its link."}
+    return RedirectResponse("/people", status_code=303)
+
+
+@router.post("/people/{user_id}/contact-methods/{method_id}/verify")
+async def verify_contact_method(user_id: Id, method_id: Id, request: Request,
+                                actor: Actor = ui("read")) -> Response:
+    data = await request.form()
+    try:
+        await run_in_threadpool(contact_verification.verify_code, container(request).uow(), actor,
+                                user_id, method_id, str(data.get("code") or ""))
+    except (ValidationFailed, Conflict) as exc:
+        status = 422 if isinstance(exc, ValidationFailed) else 409
+        return await run_in_threadpool(_people, request, actor, exc.message, status)
+    request.session["flash"] = {"kind": "ok", "message": "Contact method verified."}
+    return RedirectResponse("/people", status_code=303)
+
+
+@router.post("/people/{user_id}/notification-rules")
+async def save_rules(user_id: Id, request: Request, actor: Actor = ui("read")) -> Response:
+    """The rules form: one row per rule (method, delay, urgency); empty rows are ignored."""
+    data = await request.form()
+    rows = []
+    for i in range(100):
+        if f"method_{i}" not in data:
+            break
+        method, delay = str(data.get(f"method_{i}") or ""), str(data.get(f"delay_{i}") or "0")
+        if method:
+            rows.append({"contact_method_id": int(method) if method.isdigit() else method,
+                         "delay_minutes": int(delay) if delay.strip().isdigit() else delay,
+                         "urgency": str(data.get(f"urgency_{i}") or "") or None})
+    try:
+        await run_in_threadpool(notification_rules.put_rules, container(request).uow(), actor,
+                                user_id, rows)
+    except ValidationFailed as exc:
+        return await run_in_threadpool(_people, request, actor, exc.message, 422)
+    request.session["flash"] = {"kind": "ok", "message": "Notification rules saved."}
     return RedirectResponse("/people", status_code=303)
 
 
