@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..bootstrap import Container
-from ..services import checkpoints, engine_lease, escalation, janitor, triage
+from ..services import checkpoints, engine_lease, escalation, janitor, shift_notices, triage
 
 log = logging.getLogger("tocsin.engine")
 
@@ -32,6 +32,8 @@ def default_processors() -> list[Processor]:
         Processor("snooze_wakeup", lambda c: triage.wake_snoozed(c.uow())),
         Processor("escalator", lambda c: escalation.fire_due(c.uow())),
         Processor("checkpoints", lambda c: checkpoints.process_due(c.uow())),
+        # handoff and gap notices are minutes ahead: once a minute is on time
+        Processor("shift_notices", lambda c: shift_notices.process(c.uow()), every=60.0),
         Processor("dispatcher", lambda c: escalation.dispatch(c.uow, c.notifier,
                                                               c.settings.public_url)),
         # Housekeeping scans tables: once a minute, not on every cycle of a busy engine.

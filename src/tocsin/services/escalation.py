@@ -25,7 +25,7 @@ from ..store.models import (
     Service,
 )
 from ..store.uow import UnitOfWork
-from . import contact_verification, notification_rules, schedules
+from . import contact_verification, notification_rules, schedules, shift_notices
 from . import incidents as inc_svc
 from .paging_messages import render
 
@@ -236,6 +236,9 @@ def _claim(uow: UnitOfWork, base_url: str, limit: int) -> list[Claimed]:
         for n in rows:
             n.status, n.attempts = "sending", n.attempts + 1
             n.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+            if n.purpose in ("shift", "gap"):   # on-call notices: no incident, no ack
+                out.append(Claimed(n.id, shift_notices.render(n, base_url)))
+                continue
             if n.incident_id is None:   # a contact method's test message: no incident, no ack
                 out.append(Claimed(n.id, contact_verification.claim_message(uow, n, base_url)))
                 continue

@@ -163,6 +163,31 @@ def add_override(uow: UnitOfWork, actor: Actor, schedule_id: int, person_id: int
         return view
 
 
+@dataclass(frozen=True)
+class NoticeView:
+    purpose: str               # shift (a handoff to the person) | gap
+    person: str | None
+    channel: str
+    address: str
+    status: str
+    start: datetime
+    created_at: datetime
+
+
+def notices(uow: UnitOfWork, schedule_id: int, limit: int = 50) -> list[NoticeView]:
+    """The handoff and gap notices sent for a schedule, newest first."""
+    with uow:
+        _need(uow, schedule_id)
+        out = []
+        for n in uow.notifications.with_key_prefix((f"shift:{schedule_id}:",
+                                                    f"gap:{schedule_id}:"), limit):
+            user = uow.users.get(n.user_id) if n.user_id else None
+            out.append(NoticeView(n.purpose, user.name if user else None, n.channel, n.address,
+                                  n.status, datetime.fromisoformat(n.context["start"]),
+                                  n.created_at))
+        return out
+
+
 def _check_times(**times: datetime) -> None:
     bad = [FieldError(k, f"between {sch.EARLIEST.year} and {sch.LATEST.year}")
            for k, v in times.items() if not sch.in_range(v)]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -146,8 +146,10 @@ class NotificationRepo(_Repo):
         """Insert unless a notification with this key exists (then nothing): a step that
         fires twice (two engines, a retried cycle) still sends once."""
         ins = (pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert)
-        stmt = ins(Notification).values(**values).on_conflict_do_nothing(index_elements=["key"])
-        return bool(self.s.execute(stmt).rowcount)
+        stmt = (ins(Notification).values(**values).on_conflict_do_nothing(index_elements=["key"])
+                .returning(Notification.id))
+        # (rowcount is -1 here with psycopg: whether a row came back says if it was new)
+        return self.s.execute(stmt).scalar() is not None
 
     def add(self, row: Notification) -> Notification:
         """A notification whose key is new by construction (e.g. a contact method's test)."""
@@ -180,6 +182,11 @@ class NotificationRepo(_Repo):
     def for_incident(self, incident_id: int) -> Sequence[Notification]:
         return self.s.scalars(select(Notification).where(Notification.incident_id == incident_id)
                               .order_by(Notification.id)).all()
+
+    def with_key_prefix(self, prefixes: tuple[str, ...], limit: int) -> Sequence[Notification]:
+        q = select(Notification).where(or_(*(Notification.key.startswith(p, autoescape=True)
+                                             for p in prefixes)))
+        return self.s.scalars(q.order_by(Notification.id.desc()).limit(limit)).all()
 
     def add_attempt(self, row: NotificationAttempt) -> None:
         self.s.add(row)

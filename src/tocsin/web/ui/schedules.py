@@ -31,6 +31,7 @@ def page(schedule_id: Id, request: Request, actor: Actor = ui("read"),
                                   now + timedelta(days=DAYS_SHOWN))
     return render(request, "schedule.html", actor, status_code=status_code, schedule=view,
                   shifts=shifts, days=DAYS_SHOWN, error=error,
+                  notices=schedules.notices(c.uow(read_only=True), schedule_id),
                   people=users.list_users(c.uow(read_only=True)))
 
 
