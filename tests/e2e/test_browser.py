@@ -61,3 +61,21 @@ def test_declare_an_incident_in_the_browser(server, browser, tmp_path):
     expect(other.locator("#timeline")).to_contain_text("Rolled back the 14:02 deploy")
     expect(page.locator("#timeline")).to_contain_text("Rolled back the 14:02 deploy",
                                                       timeout=15_000)
+
+    # The P1's response: its roles (the demo's Incident Commander from its schedule) and its
+    # checkpoints. Ticking a containment item is an htmx swap; a handoff reloads the page.
+    expect(page.locator("#roles")).to_contain_text("Incident Commander")
+    expect(page.locator("#checkpoints")).to_contain_text("Containment")
+    item = page.locator("#checkpoints li.task.open button.check-item").first
+    expect(item).to_have_text("☐")
+    item.click()
+    expect(page.locator("#checkpoints li.task.open button.check-item").first).to_have_text("☑")
+    expect(page.locator("#timeline")).to_contain_text("☑ Confirm the impact is real",
+                                                      timeout=15_000)
+    row = page.locator("#roles tr", has_text="Communications Lead")
+    row.locator("summary").click()
+    row.locator("select[name=person]").select_option("me")
+    row.locator("input[name=reason]").fill("Erin is out today")
+    row.locator("form button").first.click()
+    expect(page.locator("#timeline")).to_contain_text("Communications Lead handed over from Erin")
+    page.screenshot(path=str(tmp_path / "response.png"), full_page=True)
