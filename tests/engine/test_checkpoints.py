@@ -140,6 +140,24 @@ def test_hourly_reevaluation_repeats_until_resolved(world, container, clock):
     assert keys == ["P1:reevaluate:1", "P1:reevaluate:2", "P1:reevaluate:3", "P1:reevaluate:4"]
 
 
+def test_done_early_keeps_a_repeating_checkpoint_going(world, container, clock):
+    inc = declare(container)
+    first = next(t for t in checkpoints.tasks_for(container.uow(), inc.id)
+                 if t.key == "P1:reevaluate:1")
+    assert first.status == "pending"
+    checkpoints.complete(container.uow(), ADMIN, inc.id, first.id, "stays P1")
+    keys = {t.key: t.status for t in checkpoints.tasks_for(container.uow(), inc.id)}
+    assert keys["P1:reevaluate:1"] == "done" and keys["P1:reevaluate:2"] == "pending"
+
+
+def test_only_pages_carry_an_acknowledge_link(world, container, clock):
+    declare(container)
+    world["engine"].run_cycle()
+    by_purpose = {m.data["purpose"]: m for m in world["fake"].sent}
+    assert "/ack/" in by_purpose["page"].text
+    assert "/ack/" not in by_purpose["role"].text and "Acknowledge" not in by_purpose["role"].text
+
+
 def test_the_alternate_takes_the_role_when_the_primary_cannot(world, container, clock):
     p = world["p"]
     schedules.add_override(container.uow(), ADMIN, world["ic_schedule"].id, p["Nomad"].id,

@@ -255,3 +255,18 @@ def test_note_edits_keep_author_place_and_untouched_parts(container, world, cloc
     assert [v.version for v in from_oldest] == [3, 2, 1]
     with pytest.raises(ValidationFailed):
         svc.add_note(container.uow(), r, inc.id, "", "note", {"impact": "x"})
+
+
+def test_raising_an_issue_to_p1_makes_it_an_incident_with_its_response(container, world):
+    from tocsin.services import checkpoints
+
+    r = world["responder"]
+    issue = declare(container, r, {"impact": "limited", "criticality": "internal",
+                                   "restore_within": "days"})
+    assert (issue.kind, issue.severity) == ("issue", "P3")
+    inc = svc.change_severity(container.uow(), r, issue.id, "P1", "it is all customers now")
+    assert inc.kind == "incident"
+    texts = [e.text for e in svc.timeline(container.uow(), inc.id)]
+    assert "Kind: “issue” → “incident”" in texts
+    assert any(t.startswith("Playbook P1 response: ") for t in texts)
+    assert len(checkpoints.tasks_for(container.uow(), inc.id)) == 6

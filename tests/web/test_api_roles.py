@@ -45,6 +45,8 @@ def test_roles_are_defined_listed_and_checked(api):
         ["email", "ina@example.com"]]
     assert ic["path"][0] == "primary: on call on schedule ic-primary"
     assert api("admin").delete("/api/v1/roles/scribe").status_code == 204
+    used = api("admin").delete("/api/v1/roles/incident_commander")
+    assert used.status_code == 409 and "playbook P1" in used.text and "playbook P2" in used.text
 
 
 def test_a_p1_gets_its_roles_and_checkpoints_and_they_are_worked(api):
@@ -79,10 +81,28 @@ def test_a_p1_gets_its_roles_and_checkpoints_and_they_are_worked(api):
                               json={}).status_code == 403
     texts = [e["text"] for e in api().get(f"/api/v1/incidents/{inc['id']}/timeline")
              .json()["items"]]
-    assert "Incident Commander handed over from Ina to Admin: Ina is on a plane" in texts
+    assert "Incident Commander handed over from Ina to Admin: Ina is on a plane (Admin has " \
+           "no contact method: not told)" in texts
     assert "☑ Check recent changes (deploys, config, feature flags) and roll back if one " \
            "fits (Containment)" in texts
     assert "Checkpoint done: Containment — rolled back 4.2" in texts
+    r = api().post(f"/api/v1/incidents/{inc['id']}/tasks/{contain['id']}/checklist/2",
+                   json={"done": True})
+    assert r.status_code == 409 and "its checklist is closed" in r.text
+    r = api().put(f"/api/v1/incidents/{inc['id']}/roles/communications_lead",
+                  json={"person": "viewer@example.com"})
+    assert r.status_code == 422 and "is a viewer and cannot work an incident" in r.text
+    # refilled from its schedule, with the reason given; then released by someone else
+    r = api().put(f"/api/v1/incidents/{inc['id']}/roles/incident_commander",
+                  json={"reason": "Ina landed"})
+    assert r.status_code == 200
+    assert api().delete(f"/api/v1/incidents/{inc['id']}/roles/incident_commander")\
+        .status_code == 204
+    texts = [e["text"] for e in api().get(f"/api/v1/incidents/{inc['id']}/timeline")
+             .json()["items"]]
+    assert "Incident Commander handed over from Admin to Ina: Ina is the primary (on call on " \
+           "schedule ic-primary) — Ina landed" in texts
+    assert texts[-1] == "Incident Commander released: Ina no longer holds it (by Responder)"
 
 
 def test_playbooks_over_the_api(api):

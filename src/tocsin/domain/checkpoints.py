@@ -94,6 +94,9 @@ def _checkpoint(raw: Any, path: str, errors: list[FieldError]) -> Checkpoint | N
          and all(isinstance(i, str) and 0 < len(i) <= 300 for i in items), "checklist",
          f"a list of at most {MAX_ITEMS} items of text")
     need(raw.get("done_when", "") in DONE_WHEN, "done_when", "'' or acknowledged")
+    if _int(nums["deadline_minutes"], 1) and _int(nums["remind_before_minutes"], 0):
+        need(nums["remind_before_minutes"] < nums["deadline_minutes"], "remind_before_minutes",
+             "less than deadline_minutes (a reminder before the deadline, after the start)")
     need(isinstance(raw.get("notify", True), bool), "notify", "true or false")
     need(isinstance(raw.get("description", ""), str), "description", "text")
     if len(errors) > before:

@@ -157,6 +157,9 @@ def _close(uow: UnitOfWork, actor: Actor, inc: Incident, tasks: list[IncidentTas
 
 def _done(uow: UnitOfWork, actor: Actor, inc: Incident, t: IncidentTask, note: str) -> None:
     now = uow.clock.now()
+    if t.status == "pending" and t.every_minutes:   # done early: the series still goes on
+        _add(uow, inc, dom.next_occurrence(t.severity, _restore(t), t.origin, t.occurrence, now),
+             t.origin)
     late = t.status == "overdue" or now > t.deadline
     t.status, t.next_at, t.done_at, t.done_by = "done", None, now, actor.name
     inc_svc.append_in(uow, actor, inc, "checkpoint", {
@@ -312,6 +315,8 @@ def check_item(uow: UnitOfWork, actor: Actor, incident_id: int, task_id: int, in
     actor.require("incidents:write")
     with uow:
         inc, t = _task(uow, incident_id, task_id)
+        if t.status not in LIVE:
+            raise Conflict(f"the checkpoint is {t.status}: its checklist is closed")
         items = list(t.checklist or [])
         if not 0 <= index < len(items):
             raise ValidationFailed([FieldError("index", f"0 to {len(items) - 1}")],

@@ -243,11 +243,13 @@ def _claim(uow: UnitOfWork, base_url: str, limit: int) -> list[Claimed]:
                 out.append(Claimed(n.id, contact_verification.claim_message(uow, n, base_url)))
                 continue
             inc = uow.incidents.get(n.incident_id)
-            token = secrets.token_urlsafe(24)
-            uow.ack_tokens.add(AckToken(
-                token_hash=_hash(token), incident_id=inc.id, user_id=n.user_id,
-                notification_id=n.id, created_at=now,
-                expires_at=now + timedelta(hours=ACK_LINK_HOURS)))
+            token = ""
+            if n.purpose == "page":   # only a page asks to be acknowledged (not role news)
+                token = secrets.token_urlsafe(24)
+                uow.ack_tokens.add(AckToken(
+                    token_hash=_hash(token), incident_id=inc.id, user_id=n.user_id,
+                    notification_id=n.id, created_at=now,
+                    expires_at=now + timedelta(hours=ACK_LINK_HOURS)))
             service = uow.services.get(inc.service_id)
             out.append(Claimed(n.id, render(n, inc, service.name, base_url, token)))
         if stuck or rows:

@@ -243,16 +243,31 @@ def change_severity(uow: UnitOfWork, actor: Actor, incident_id: int, severity: s
         inc.updated_at = uow.clock.now()
         _entry(uow, actor, inc, "severity_changed",
                {"from": before, "to": severity, "reason": reason.strip()})
-        if inc.kind == "incident" and inc.status not in ("resolved", "closed"):
-            from . import checkpoints, roles
-
-            checkpoints.severity_changed_in(uow, actor, inc)
-            roles.auto_assign_in(uow, actor, inc, before)
+        _response_follows(uow, actor, inc, before)
         uow.record(actor_label(actor), "incident.severity", f"incident:{inc.id}",
                    {"from": before, "to": severity})
         view = incident_view(uow, inc)
         uow.commit()
         return view
+
+
+def _response_follows(uow: UnitOfWork, actor: Actor, inc: Incident, before: str) -> None:
+    """Raising an issue or ticket to P1/P2 makes it an incident (paged by its service's
+    policy); an incident's playbook and roles follow its severity."""
+    if inc.status in ("resolved", "closed"):
+        return
+    from . import checkpoints, escalation, roles
+
+    if inc.kind != "incident" and inc.severity in ("P1", "P2"):
+        _entry(uow, actor, inc, "field_changed", {"field": "kind", "from": inc.kind,
+                                                  "to": "incident"})
+        inc.kind = "incident"
+        if inc.status == lifecycle.Status.TRIGGERED.value:
+            escalation.start_in(uow, inc)
+        before = None   # nothing of an incident's response has started yet
+    if inc.kind == "incident":
+        checkpoints.severity_changed_in(uow, actor, inc)
+        roles.auto_assign_in(uow, actor, inc, before)
 
 
 EDITABLE = ("title", "description", "owner_email", "services")

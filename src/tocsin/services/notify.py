@@ -31,6 +31,7 @@ def person_in(uow: UnitOfWork, incident_id: int, user_id: int, purpose: str, key
             "key": f"{purpose}:{incident_id}:{key}:u{user_id}:m{m.id}",
             "incident_id": incident_id, "escalation_id": None, "user_id": user_id,
             "contact_method_id": m.id, "channel": m.type, "address": m.address,
-            "purpose": purpose, "context": context, "status": "pending", "attempts": 0,
+            "purpose": purpose, "context": {**context, "time_zone": user.time_zone or "UTC"},
+            "status": "pending", "attempts": 0,
             "next_attempt_at": now, "last_error": "", "created_at": now}))
     return queued

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -38,7 +39,7 @@ Mark it done on the incident page.
 Why {{ severity }}: {{ reason }}
 {% endif %}
 
-{% if status == "triggered" %}Acknowledge (you will be asked to confirm): {{ ack_url }}
+{% if status == "triggered" and ack_url %}Acknowledge (you will be asked to confirm): {{ ack_url }}
 {% endif %}
 Open the incident: {{ incident_url }}
 {% if purpose == "page" and role_name %}
@@ -77,13 +78,16 @@ def _facts(n: Any, inc: Incident, service: str, base_url: str, token: str) -> di
         "purpose": n.purpose, "incident_id": inc.id, "number": inc.number, "title": inc.title,
         "severity": inc.severity, "status": inc.status, "reason": inc.severity_reason or "",
         "service": service, "incident_url": f"{base_url}/incidents/{inc.id}",
-        "ack_url": f"{base_url}/ack/{token}",
+        "ack_url": f"{base_url}/ack/{token}" if token else "",
         "round": ctx.get("round", 0), "step": ctx.get("step", 0),
         "role_name": ctx.get("role_name", ""), "why": ctx.get("reason", ""),
         "task": ctx.get("task", ""), "description": ctx.get("description", ""),
-        "due": _hhmm(ctx.get("deadline")),
+        "due": _hhmm(ctx.get("deadline"), ctx.get("time_zone")),
     }
 
 
-def _hhmm(iso: str | None) -> str:
-    return datetime.fromisoformat(iso).strftime("%H:%M UTC") if iso else ""
+def _hhmm(iso: str | None, zone: str | None) -> str:
+    """A deadline on the recipient's own clock."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo(zone or "UTC")).strftime("%H:%M %Z")

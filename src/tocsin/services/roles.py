@@ -102,9 +102,25 @@ def delete_role(uow: UnitOfWork, actor: Actor, key: str) -> None:
     actor.require("config:write")
     with uow:
         row = _need(uow, key)
+        users = _uses(uow, row)
+        if users:
+            raise Conflict(f"role {key!r} is in use ({'; '.join(users)}): change those first")
         uow.roles.delete(row)
         uow.record(actor_label(actor), "role.delete", f"role:{key}", {})
         uow.commit()
+
+
+def _uses(uow: UnitOfWork, row: RoleDef) -> list[str]:
+    """What still names the role: playbooks, escalation policies, open incidents."""
+    found = [f"playbook {p.severity}" for p in uow.playbooks.list()
+             if any(c.get("role") == row.key for c in p.spec.get("checkpoints", []))]
+    found += [f"escalation policy {p.name}" for p in uow.policies.list()
+              if any(t["type"] == "role" and t["id"] == row.id
+                     for st in p.steps for t in st["targets"])]
+    held = uow.roles.held_on_open_incidents(row.key)
+    if held:
+        found.append(f"held on {held} open incident(s)")
+    return found
 
 
 def list_roles(uow: UnitOfWork) -> list[RoleView]:
@@ -132,12 +148,19 @@ def _candidate(uow: UnitOfWork, src: dict[str, Any], inc: Incident | None,
         user_id = schedules.who_is_on_call(uow, row, at).user_id if row else None
     else:
         user_id = _service_oncall(uow, inc, at) if inc else None
+        if inc and user_id is None and not _has_policy(uow, inc):
+            label = "its service has no escalation policy"
     user = uow.users.get(user_id) if user_id else None
     if user is None:
         return dom.Candidate(label, None)
     problem = ("is deactivated" if not user.active
                else "has no contact method" if not uow.people.methods(user.id) else "")
     return dom.Candidate(label, user.id, user.name, problem)
+
+
+def _has_policy(uow: UnitOfWork, inc: Incident) -> bool:
+    service = uow.services.get(inc.service_id)
+    return bool(service and service.escalation_policy_id)
 
 
 def _service_oncall(uow: UnitOfWork, inc: Incident, at: datetime) -> int | None:
@@ -179,7 +202,8 @@ def auto_assign_in(uow: UnitOfWork, actor: Actor, inc: Incident, before: str | N
                 f"{r.name} ({why})" for r, why in unfilled)})
 
 
-def fill_in(uow: UnitOfWork, actor: Actor, inc: Incident, row: RoleDef) -> tuple[int | None, str]:
+def fill_in(uow: UnitOfWork, actor: Actor, inc: Incident, row: RoleDef,
+            note: str = "") -> tuple[int | None, str]:
     """Assign the role from its sources (primary, else alternate), as a handoff on the
     timeline; or say why nobody can take it."""
     choice = choose_in(uow, row, inc, uow.clock.now())
@@ -187,7 +211,8 @@ def fill_in(uow: UnitOfWork, actor: Actor, inc: Incident, row: RoleDef) -> tuple
         return None, choice.reason
     source = row.alternate if choice.alternate else row.primary
     # the service's on-call is paged by its escalation policy: a second message adds nothing
-    _handoff(uow, actor, inc, row.key, row.name, choice.user_id, choice.reason,
+    _handoff(uow, actor, inc, row.key, row.name, choice.user_id,
+             choice.reason + (f" — {note}" if note else ""),
              tell=source["type"] != "service_oncall")
     return choice.user_id, choice.reason
 
@@ -207,11 +232,13 @@ def _handoff(uow: UnitOfWork, actor: Actor, inc: Incident, key: str, name: str, 
         assigned_by=actor.name, started_at=now))
     user = uow.users.get(user_id)
     verb = f"handed over from {before.name} to {user.name}" if before else f"assigned to {user.name}"
+    methods = uow.people.methods(user.id)
+    untold = ("" if not tell or methods else f" ({user.name} has no contact method: not told)")
     inc_svc.append_in(uow, actor, inc, "role_assigned", {
         "role": key, "role_name": name, "from": before.name if before else None,
         "from_id": before.id if before else None, "to": user.name, "to_id": user.id,
-        "reason": reason, "text": f"{name} {verb}: {reason}"})
-    if tell:
+        "reason": reason, "text": f"{name} {verb}: {reason}{untold}"})
+    if tell and inc.status not in ("resolved", "closed"):
         notify.person_in(uow, inc.id, user_id, "role", f"role:{row.id}",
                          {"role": key, "role_name": name, "reason": reason})
     return row
@@ -292,7 +319,7 @@ def assign(uow: UnitOfWork, actor: Actor, incident_id: int, key: str, person: in
         row = _need(uow, key)
         why = (reason or "").strip()[:500]
         if person in (None, ""):
-            user_id, reason = fill_in(uow, actor, inc, row)
+            user_id, reason = fill_in(uow, actor, inc, row, why)
             if user_id is None:
                 raise Conflict(f"nobody can take {row.name} from its sources ({reason}); "
                                "name someone")
@@ -301,6 +328,10 @@ def assign(uow: UnitOfWork, actor: Actor, incident_id: int, key: str, person: in
                     else uow.users.by_email(str(person)))
             if user is None or not user.active:
                 raise ValidationFailed([FieldError("person", f"no active person {person!r}")],
+                                       "invalid handoff")
+            if user.role == "viewer":
+                raise ValidationFailed([FieldError("person", f"{user.name} is a viewer and "
+                                                             "cannot work an incident")],
                                        "invalid handoff")
             _handoff(uow, actor, inc, row.key, row.name, user.id,
                      why or f"assigned by {actor.name}")
@@ -319,10 +350,11 @@ def release(uow: UnitOfWork, actor: Actor, incident_id: int, key: str, reason: s
             raise NotFound(f"nobody holds {key!r} on incident {incident_id}")
         current.ended_at = uow.clock.now()
         name = uow.users.get(current.user_id).name
+        by = "" if actor.user_id == current.user_id else f" (by {actor.name})"
         inc_svc.append_in(uow, actor, inc, "role_assigned", {
             "role": key, "role_name": current.role_name, "from": name, "to": None,
-            "reason": reason, "text": f"{current.role_name} released by {name}"
-                                      + (f": {reason}" if reason else "")})
+            "reason": reason, "text": f"{current.role_name} released: {name} no longer holds "
+                                      f"it{by}" + (f" — {reason}" if reason else "")})
         uow.commit()
 
 
@@ -373,7 +405,9 @@ def _next_holder(uow: UnitOfWork, r: RoleDef, now: datetime,
         return None, None
     for shift in schedules.shifts_in(uow, row, now, now + timedelta(days=14)):
         if shift.person and shift.person.id != current and shift.start > now:
-            return shift.person.id, shift.start
+            user = uow.users.get(shift.person.id)
+            if user and user.active and uow.people.methods(user.id):
+                return user.id, shift.start
     return None, None
 
 

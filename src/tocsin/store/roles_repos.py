@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from .models import IncidentTask, Playbook, RoleAssignment, RoleDef
+from .models import Incident, IncidentTask, Playbook, RoleAssignment, RoleDef
 from .paging_repos import _locked
 from .repositories import _Repo
 
@@ -50,6 +50,12 @@ class RoleRepo(_Repo):
         self.s.add(row)
         self.s.flush()
         return row
+
+    def held_on_open_incidents(self, role_key: str) -> int:
+        return self.s.scalar(select(func.count()).select_from(RoleAssignment).join(
+            Incident, Incident.id == RoleAssignment.incident_id).where(
+            RoleAssignment.role_key == role_key, RoleAssignment.ended_at.is_(None),
+            Incident.status.not_in(("resolved", "closed")))) or 0
 
     def held_by(self, user_id: int) -> Sequence[RoleAssignment]:
         return self.s.scalars(select(RoleAssignment).where(

@@ -46,6 +46,8 @@ def test_a_playbook_plans_its_tasks_from_the_origin():
      "checkpoints[0].done_when"),
     ({"checkpoints": [{"key": "a", "at_minutes": 0, "title": "t", "checklist": [3]}]},
      "checkpoints[0].checklist"),
+    ({"checkpoints": [{"key": "a", "at_minutes": 0, "title": "t", "deadline_minutes": 10,
+                       "remind_before_minutes": 20}]}, "checkpoints[0].remind_before_minutes"),
     ({"checkpoints": [{"key": "a", "at_minutes": 0, "title": "t"},
                       {"key": "a", "at_minutes": 5, "title": "u"}]}, "checkpoints"),
 ])

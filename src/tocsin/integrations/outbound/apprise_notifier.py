@@ -42,7 +42,9 @@ class AppriseNotifier:
         if not ap.add(url):
             return Delivery("failed", False, f"not a usable {m.channel} address")
         try:
-            ok = ap.notify(title=m.subject, body=m.text)
+            # plain text in: apprise escapes it into an email's HTML part (a title with
+            # <tags> stays text) and keeps line breaks
+            ok = ap.notify(title=m.subject, body=m.text, body_format=apprise.NotifyFormat.TEXT)
         except Exception as exc:  # noqa: BLE001 - a provider's failure is a failed attempt
             return Delivery("failed", True, f"{type(exc).__name__}: {exc}")
         # apprise reports success or failure, not why: network and server errors are

@@ -73,10 +73,12 @@ async def check_item(incident_id: Id, task_id: Id, index: int, request: Request,
 
 
 @router.get("/roles")
-def roster_page(request: Request, actor: Actor = ui("read")) -> Response:
+def roster_page(request: Request, actor: Actor = ui("read"), error: str | None = None,
+                status_code: int = 200) -> Response:
     c = container(request)
-    return render(request, "roles.html", actor,
-                  roster=roles.roster(c.uow(read_only=True)),
+    roster = roles.roster(c.uow(read_only=True))
+    return render(request, "roles.html", actor, status_code=status_code, error=error,
+                  roster=roster, role_names={e.role.key: e.role.name for e in roster},
                   playbooks=checkpoints.list_playbooks(c.uow(read_only=True)),
                   schedules=schedules.list_schedules(c.uow(read_only=True)),
                   people=users.list_users(c.uow(read_only=True)))
@@ -84,9 +86,13 @@ def roster_page(request: Request, actor: Actor = ui("read")) -> Response:
 
 @router.post("/roles")
 async def save_role(request: Request, actor: Actor = ui("config:write")) -> Response:
-    """Create or edit a role from the roster page's form (sources as `schedule:ID`,
-    `person:ID` or `service_oncall`)."""
+    """Add a role from the roster page's form (sources as `schedule:ID`, `person:ID` or
+    `service_oncall`); changing one is done in its YAML, which shows every field."""
     data = await request.form()
+    key = str(data.get("key") or "").strip()
+    if any(r.key == key for r in roles.list_roles(container(request).uow(read_only=True))):
+        return roster_page(request, actor, error=f"a role {key!r} exists already: change it in "
+                           "Configuration → Edit roles", status_code=409)
 
     def source(field: str) -> dict | None:
         raw = str(data.get(field) or "")
@@ -95,7 +101,7 @@ async def save_role(request: Request, actor: Actor = ui("config:write")) -> Resp
         kind, _, ident = raw.partition(":")
         return {"type": kind, "id": int(ident)} if ident.isdigit() else None
 
-    spec = {"key": str(data.get("key") or "").strip(), "name": str(data.get("name") or ""),
+    spec = {"key": key, "name": str(data.get("name") or ""),
             "responsibilities": str(data.get("responsibilities") or ""),
             "auto_severities": [s for s in data.getlist("auto_severities") if s]}
     for field in ("primary", "alternate"):
