@@ -4,9 +4,11 @@ given, nothing else): a subject, a short text for SMS/voice/chat, and JSON for w
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..ports import Message
@@ -62,13 +64,19 @@ SHORT = {
 }
 
 
+@lru_cache(maxsize=64)
+def _template(source: str) -> Template:
+    """Compiled once: compiling a template costs ~100× rendering it (pages come in storms)."""
+    return _env.from_string(source)
+
+
 def render(n: Any, inc: Incident, service: str, base_url: str, token: str) -> Message:
     """A message of its purpose: the email template for email, the short one for every
     other channel."""
     facts = _facts(n, inc, service, base_url, token)
     purpose = n.purpose if n.purpose in SUBJECTS else "page"
-    subject = _env.from_string(SUBJECTS[purpose]).render(facts)
-    text = _env.from_string(EMAIL if n.channel == "email" else SHORT[purpose]).render(facts)
+    subject = _template(SUBJECTS[purpose]).render(facts)
+    text = _template(EMAIL if n.channel == "email" else SHORT[purpose]).render(facts)
     return Message(n.channel, n.address, subject, text, {**facts, "subject": subject})
 
 
