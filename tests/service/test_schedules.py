@@ -213,3 +213,20 @@ def test_a_schedule_is_replaced_keeping_its_feed_and_overrides(container, crew, 
         schedules.update_schedule(container.uow(), ADMIN, s.id, {"name": "primary",
                                                                  "time_zone": "UTC",
                                                                  "layers": []})
+
+
+def test_two_people_swap_shifts(container, crew, clock):
+    s = schedules.create_schedule(container.uow(), ADMIN, {
+        "name": "daily", "time_zone": "UTC", "layers": [
+            {"rotation": "daily", "handoff": "09:00", "start": "2026-03-02",
+             "members": [crew["Ann"], crew["Ben"]]}]})
+    tue = datetime(2026, 3, 3, 12, tzinfo=UTC)          # Ben's day
+    wed = datetime(2026, 3, 4, 12, tzinfo=UTC)          # Ann's day
+    view = schedules.swap_shifts(container.uow(), ADMIN, s.id, tue, wed, "dentist")
+    assert [(v.person.name, v.start.day, v.end.day) for v in view] == [("Ann", 3, 4),
+                                                                        ("Ben", 4, 5)]
+    assert schedules.on_call(container.uow(), s.id, tue).person.name == "Ann"
+    assert schedules.on_call(container.uow(), s.id, wed).person.name == "Ben"
+    with pytest.raises(ValidationFailed) as err:   # both Ann's now? Monday and Tuesday are
+        schedules.swap_shifts(container.uow(), ADMIN, s.id, clock.now(), tue)
+    assert "both shifts are Ann's" in err.value.errors[0].message

@@ -135,3 +135,26 @@ def test_configuration_page_edits_schedules_as_yaml(api, ui):
     assert r.status_code == 303
     names = [x["name"] for x in api().get("/api/v1/schedules").json()["items"]]
     assert sorted(names) == ["nights", "primary"]
+
+
+def test_shifts_are_swapped_over_http_and_in_the_page(api, ui):
+    s, (ann, ben) = make(api)
+    # New York daily turns from 1 March: the 2nd is Ben's, the 3rd Ann's (from 09:00 EST)
+    r = api().post(f"/api/v1/schedules/{s['id']}/swaps", json={
+        "first": "2026-03-02T18:00:00Z", "second": "2026-03-03T18:00:00Z"})
+    assert r.status_code == 201, r.text
+    assert [x["person"]["id"] for x in r.json()["items"]] == [ann, ben]
+    assert api("viewer").post(f"/api/v1/schedules/{s['id']}/swaps", json={
+        "first": "2026-03-02T18:00:00Z", "second": "2026-03-03T18:00:00Z"}).status_code == 403
+    client, csrf = ui()
+    page = client.get(f"/schedules/{s['id']}").text
+    assert 'id="swap"' in page
+    r = client.post(f"/schedules/{s['id']}/swaps", data={
+        "csrf_token": csrf, "first": "2026-03-04T18:00:00+00:00",
+        "second": "2026-03-05T18:00:00+00:00"}, follow_redirects=False)
+    assert r.status_code == 303
+    on = api().get(f"/api/v1/schedules/{s['id']}/oncall",
+                   params={"at": "2026-03-04T18:00:00Z"}).json()
+    assert on["person"]["id"] != api().get(f"/api/v1/schedules/{s['id']}/oncall", params={
+        "at": "2026-03-05T18:00:00Z"}).json()["person"]["id"]
+    assert on["source"] == "override"

@@ -188,6 +188,45 @@ def notices(uow: UnitOfWork, schedule_id: int, limit: int = 50) -> list[NoticeVi
         return out
 
 
+def swap_shifts(uow: UnitOfWork, actor: Actor, schedule_id: int, first: datetime,
+                second: datetime, reason: str = "") -> list[ShiftView]:
+    """Two people trade shifts: whoever is on call at `first` takes the shift holding
+    `second`, and the other way round (two overrides, in one transaction)."""
+    actor.require("incidents:write")
+    _check_times(first=first, second=second)
+    with uow:
+        row = _need(uow, schedule_id)
+        a, b = (_shift_at(uow, row, t, f) for t, f in ((first, "first"), (second, "second")))
+        if a.person.id == b.person.id:
+            raise ValidationFailed([FieldError("second", f"both shifts are {a.person.name}'s")],
+                                   "invalid swap")
+        why = (reason or "").strip()[:400] or f"swap: {a.person.name} ↔ {b.person.name}"
+        now = uow.clock.now()
+        for person, shift in ((b.person, a), (a.person, b)):
+            uow.schedules.add_override(ScheduleOverride(
+                schedule_id=row.id, user_id=person.id, starts_at=shift.start, ends_at=shift.end,
+                reason=why, created_by=actor_label(actor), created_at=now))
+        uow.record(actor_label(actor), "schedule.swap", f"schedule:{row.id}", {
+            "first": [a.person.id, a.start.isoformat()], "second": [b.person.id,
+                                                                    b.start.isoformat()]})
+        view = [_shift_at(uow, row, a.start, "first"), _shift_at(uow, row, b.start, "second")]
+        uow.commit()
+        return view
+
+
+def _shift_at(uow: UnitOfWork, row: ScheduleRow, at: datetime, field: str) -> ShiftView:
+    found = _shifts(uow, row, at, at + timedelta(seconds=1))
+    shift = found[0] if found else None
+    if shift is None or shift.person is None:
+        raise ValidationFailed([FieldError(field, "nobody is on call then (a gap)")],
+                               "invalid swap")
+    # the whole shift, not the second asked about
+    whole = [x for x in _shifts(uow, row, at - timedelta(days=MAX_VIEW_DAYS // 3),
+                                at + timedelta(days=MAX_VIEW_DAYS // 3))
+             if x.start <= at < x.end]
+    return whole[0] if whole else shift
+
+
 def _check_times(**times: datetime) -> None:
     bad = [FieldError(k, f"between {sch.EARLIEST.year} and {sch.LATEST.year}")
            for k, v in times.items() if not sch.in_range(v)]

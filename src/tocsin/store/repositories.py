@@ -42,8 +42,11 @@ class _Repo:
         """Load these rows in a few queries; later `get`s of them then cost no round trip
         (the session's identity map holds them). For batch loops in the engine."""
         wanted = sorted({i for i in ids if i})
+        # The session's identity map holds clean rows weakly: keep them for this unit of
+        # work, or they are collected and every `get` goes back to the database.
+        kept = self.__dict__.setdefault("_kept", [])
         for k in range(0, len(wanted), 500):
-            self.s.scalars(select(model).where(model.id.in_(wanted[k:k + 500]))).all()
+            kept += self.s.scalars(select(model).where(model.id.in_(wanted[k:k + 500]))).all()
 
 
 class UserRepo(_Repo):

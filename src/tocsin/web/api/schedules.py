@@ -66,6 +66,20 @@ def get(schedule_id: Id, request: Request, _: Actor = api("read")) -> schedules.
     return schedules.get_schedule(container(request).uow(read_only=True), schedule_id)
 
 
+class SwapIn(Strict):
+    first: AwareDatetime = Field(description="an instant inside the first shift")
+    second: AwareDatetime = Field(description="an instant inside the other person's shift")
+    reason: str = Field("", max_length=400)
+
+
+@router.post("/schedules/{schedule_id}/swaps", status_code=201, response_model=Page)
+def swap(schedule_id: Id, body: SwapIn, request: Request,
+         actor: Actor = api("incidents:write")) -> Page:
+    items = schedules.swap_shifts(container(request).uow(), actor, schedule_id, body.first,
+                                  body.second, body.reason)
+    return Page(items=items, total=len(items))
+
+
 @router.put("/schedules/{schedule_id}", response_model=schedules.ScheduleView)
 def replace(schedule_id: Id, body: ScheduleCreate, request: Request,
             actor: Actor = api("config:write")) -> schedules.ScheduleView:

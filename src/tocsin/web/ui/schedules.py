@@ -43,6 +43,22 @@ def _local(raw: str, zone: str, field: str) -> datetime:
                                "invalid override") from exc
 
 
+@router.post("/{schedule_id}/swaps")
+async def swap(schedule_id: Id, request: Request, actor: Actor = ui("incidents:write")) -> Response:
+    data = await request.form()
+    try:
+        first, second = (datetime.fromisoformat(str(data.get(k) or "")) for k in ("first",
+                                                                                   "second"))
+        await off_loop(schedules.swap_shifts, container(request).uow(), actor, schedule_id,
+                       first, second, str(data.get("reason") or ""))
+    except ValueError:
+        return page(schedule_id, request, actor, error="choose two shifts", status_code=422)
+    except ValidationFailed as exc:
+        msg = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+        return page(schedule_id, request, actor, error=msg, status_code=422)
+    return RedirectResponse(f"/schedules/{schedule_id}", status_code=303)
+
+
 @router.post("/{schedule_id}/overrides")
 async def override(schedule_id: Id, request: Request,
                    actor: Actor = ui("incidents:write")) -> Response:
