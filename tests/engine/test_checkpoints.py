@@ -184,6 +184,9 @@ def test_a_handoff_is_on_the_timeline_and_tells_the_new_holder(world, container,
     assert "Incident Commander handed over from Ina to Ian: Ina is driving" in texts
     clock.advance(minutes=12)     # +15: the scope checkpoint goes to the new holder
     assert cycle(world) == [("ian", "checkpoint", "Incident Commander")]
+    roles.assign(container.uow(), ADMIN, inc.id, "communications_lead", "ian@example.com")
+    texts = [e.text for e in incidents.timeline(container.uow(), inc.id)]
+    assert texts[-1].endswith("(Ian also holds Incident Commander)")
 
 
 def test_an_escalation_step_can_page_a_role(world, container, clock):

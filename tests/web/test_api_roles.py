@@ -85,7 +85,8 @@ def test_a_p1_gets_its_roles_and_checkpoints_and_they_are_worked(api):
            "no contact method: not told)" in texts
     assert "☑ Check recent changes (deploys, config, feature flags) and roll back if one " \
            "fits (Containment)" in texts
-    assert "Checkpoint done: Containment — rolled back 4.2" in texts
+    assert "Checkpoint done: Containment — rolled back 4.2; 3 of 4 checklist items not ticked" \
+        in texts
     r = api().post(f"/api/v1/incidents/{inc['id']}/tasks/{contain['id']}/checklist/2",
                    json={"done": True})
     assert r.status_code == 409 and "its checklist is closed" in r.text

@@ -161,6 +161,10 @@ def _done(uow: UnitOfWork, actor: Actor, inc: Incident, t: IncidentTask, note: s
         _add(uow, inc, dom.next_occurrence(t.severity, _restore(t), t.origin, t.occurrence, now),
              t.origin)
     late = t.status == "overdue" or now > t.deadline
+    open_items = sum(not i["done"] for i in t.checklist or [])
+    if open_items:
+        note = (f"{note}; " if note else "") + f"{open_items} of {len(t.checklist)} checklist " \
+                                               "items not ticked"
     t.status, t.next_at, t.done_at, t.done_by = "done", None, now, actor.name
     inc_svc.append_in(uow, actor, inc, "checkpoint", {
         "event": "done", "task_id": t.id, "title": t.title, "late": late, "note": note,

@@ -234,6 +234,9 @@ def _handoff(uow: UnitOfWork, actor: Actor, inc: Incident, key: str, name: str, 
     verb = f"handed over from {before.name} to {user.name}" if before else f"assigned to {user.name}"
     methods = uow.people.methods(user.id)
     untold = ("" if not tell or methods else f" ({user.name} has no contact method: not told)")
+    also = [a.role_name for a in uow.roles.holders(inc.id) if a.user_id == user.id and a.id != row.id]
+    if also:   # one person in several roles is a risk worth seeing
+        untold += f" ({user.name} also holds {', '.join(also)})"
     inc_svc.append_in(uow, actor, inc, "role_assigned", {
         "role": key, "role_name": name, "from": before.name if before else None,
         "from_id": before.id if before else None, "to": user.name, "to_id": user.id,
