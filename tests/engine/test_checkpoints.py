@@ -239,3 +239,38 @@ def test_an_alert_route_escalates_to_a_role(world, container, clock):
                             ("ina", "page", "Incident Commander"),
                             ("ina", "role", "Incident Commander"),
                             ("sam", "role", "Stakeholder Liaison")]
+
+
+def test_back_at_a_severity_its_playbook_runs_again(world, container, clock):
+    inc = declare(container)
+    incidents.transition(container.uow(), ADMIN, inc.id, "acknowledge")
+    clock.advance(minutes=20)
+    cycle(world)
+    incidents.change_severity(container.uow(), ADMIN, inc.id, "P2", "only EU")
+    clock.advance(minutes=10)
+    incidents.change_severity(container.uow(), ADMIN, inc.id, "P1", "all of it again")
+    tasks = checkpoints.tasks_for(container.uow(), inc.id)
+    live = [t for t in tasks if t.status in ("pending", "open") and t.key.startswith("P1:")]
+    assert {t.key.split("@")[0] for t in live} >= {"P1:scope", "P1:status-note",
+                                                    "P1:reevaluate:1"}
+    scope = next(t for t in live if t.key.startswith("P1:scope"))
+    assert scope.starts_at == clock.now() + timedelta(minutes=15)
+    # the first P1 run's open containment was cancelled at the change to P2; a new one runs
+    assert next(t for t in tasks if t.key == "P1:contain").status == "cancelled"
+    assert any(t.key.startswith("P1:contain@") and t.status == "open" for t in tasks)
+
+
+def test_a_role_filled_from_the_service_on_call_whose_policy_pages_that_role(world, container,
+                                                                              clock):
+    """No loop: the service's first step targets the Engineering Responder role, which is
+    itself filled from the service's on-call. Nobody can take it; nothing fails."""
+    er = next(r for r in roles.list_roles(container.uow()) if r.key == "engineering_responder")
+    policy = escalation_policies.create_policy(container.uow(), ADMIN, {"name": "er", "steps": [
+        {"delay_minutes": 5, "targets": [{"type": "role", "id": er.id}]}]})
+    catalog.update_service(container.uow(), ADMIN, "payments", {"escalation_policy_id": policy.id})
+    inc = declare(container)
+    held = {h.role: h.person for h in roles.incident_roles(container.uow(), inc.id)}
+    assert held["engineering_responder"] is None
+    world["engine"].run_cycle()
+    texts = [e.text for e in incidents.timeline(container.uow(), inc.id)]
+    assert any("Paged nobody" in t for t in texts)

@@ -66,3 +66,16 @@ def test_a_gap_within_a_day_is_told_to_the_members_once(container, crew, clock):
         ("ann", "Nobody is on call for office from Tue 03 Mar 12:00 EST"),
         ("ben", "Nobody is on call for office from Tue 03 Mar 12:00 EST"),
         ("ben", "You are on call for office from Tue 03 Mar 04:00 EST")]
+
+
+def test_a_notice_gives_the_shift_real_end(container, crew, clock):
+    schedules.create_schedule(container.uow(), ADMIN, {
+        "name": "weekly", "time_zone": "UTC", "layers": [
+            {"rotation": "weekly", "handoff": "09:00", "start": "2026-02-23",
+             "members": [crew["Ann"], crew["Ben"]]}]})
+    # 2026-02-23 Ann's week, 03-02 (today) Ben's, 03-09 Ann's again: ask 15 min before that
+    clock.advance(days=6, hours=23, minutes=50)
+    assert shift_notices.process(container.uow()) == 1
+    escalation.dispatch(container.uow, container.notifier, "http://tocsin.test")
+    [m] = container.notifier.sent
+    assert "until Mon 16 Mar 05:00 EDT" in m.text   # a week later, on Ann's clock

@@ -230,3 +230,5 @@ def test_two_people_swap_shifts(container, crew, clock):
     with pytest.raises(ValidationFailed) as err:   # both Ann's now? Monday and Tuesday are
         schedules.swap_shifts(container.uow(), ADMIN, s.id, clock.now(), tue)
     assert "both shifts are Ann's" in err.value.errors[0].message
+    with pytest.raises(ValidationFailed):
+        schedules.swap_shifts(container.uow(), ADMIN, s.id, tue.replace(tzinfo=None), wed)

@@ -63,6 +63,9 @@ def test_a_p1_gets_its_roles_and_checkpoints_and_they_are_worked(api):
     r = api().put(f"/api/v1/incidents/{inc['id']}/roles/incident_commander",
                   json={"person": "nobody@example.com"})
     assert r.status_code == 422 and "no active person" in r.text
+    r = api().put(f"/api/v1/incidents/{inc['id']}/roles/incident_commander",
+                  json={"person": 10**30})
+    assert r.status_code == 422 and "no active person" in r.text
     tasks = api("viewer").get(f"/api/v1/incidents/{inc['id']}/tasks").json()["items"]
     contain = next(t for t in tasks if t["key"] == "P1:contain")
     assert len(contain["checklist"]) == 4 and contain["role"] == "engineering_responder"

@@ -81,7 +81,7 @@ def _source(raw: Any, path: str, errors: list[FieldError]) -> Source | None:
     if raw["type"] == "service_oncall":
         return Source("service_oncall")
     ident = raw.get("id")
-    if not isinstance(ident, int) or isinstance(ident, bool) or ident < 1:
+    if not isinstance(ident, int) or isinstance(ident, bool) or not 1 <= ident <= 2**53:
         errors.append(FieldError(f"{path}.id", f"the id of a {raw['type']}"))
         return None
     return Source(raw["type"], ident)

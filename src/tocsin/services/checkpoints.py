@@ -99,8 +99,13 @@ def start_in(uow: UnitOfWork, actor: Actor, inc: Incident) -> int:
 
 def _add(uow: UnitOfWork, inc: Incident, p: dom.Planned, origin: datetime) -> IncidentTask | None:
     c = p.checkpoint
+    key = p.key
+    earlier = uow.tasks.by_key(inc.id, key)
+    if earlier is not None and earlier.status == "cancelled" and earlier.origin != origin:
+        # back at a severity after leaving it: its playbook runs again, from this origin
+        key = f"{p.key}@{int(origin.timestamp())}"
     return uow.tasks.add(IncidentTask(
-        incident_id=inc.id, key=p.key, title=c.title, description=c.description,
+        incident_id=inc.id, key=key, title=c.title, description=c.description,
         role_key=c.role, checklist=[{"text": i, "done": False} for i in c.checklist],
         done_when=c.done_when, every_minutes=c.every_minutes, severity=inc.severity,
         occurrence=p.n, origin=origin, checkpoint=_snapshot(c), notify=c.notify,
@@ -121,7 +126,8 @@ def _restore(t: IncidentTask) -> dom.Checkpoint:
 
 def severity_changed_in(uow: UnitOfWork, actor: Actor, inc: Incident) -> None:
     """The old severity's checkpoints no longer apply; the new one's start now."""
-    stale = [t for t in uow.tasks.live(inc.id) if t.severity and t.severity != inc.severity]
+    stale = [t for t in uow.tasks.live(inc.id) if t.severity and t.severity != inc.severity
+             and t.status != "overdue"]   # a missed checkpoint stays on record as missed
     _close(uow, actor, inc, stale, "cancelled",
            f"the incident is {inc.severity} now: {len(stale)} {_s(stale)} of the "
            f"{stale[0].severity if stale else ''} playbook cancelled")

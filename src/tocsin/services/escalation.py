@@ -147,7 +147,7 @@ def _fire(uow: UnitOfWork, esc: Escalation, now: datetime, methods_of: dict[int,
 
 
 def people_for(uow: UnitOfWork, targets: tuple[dom.Target, ...], now: datetime,
-               inc: Incident | None) -> list[int]:
+               inc: Incident | None, fill_roles: bool = True) -> list[int]:
     """Who a step pages: the person; every member of the team; whoever is on call on the
     schedule now (nobody in a gap); whoever holds the role on the incident (filled from the
     role's schedule first if nobody does)."""
@@ -161,7 +161,13 @@ def people_for(uow: UnitOfWork, targets: tuple[dom.Target, ...], now: datetime,
             ids = uow.people.team_member_ids(t.id)
         elif t.type == "role":
             role = uow.roles.get(t.id)
-            who = roles.holder_in(uow, ENGINE, inc, role.key) if role and inc else None
+            if role is None or inc is None:
+                who = None
+            elif fill_roles:
+                who = roles.holder_in(uow, ENGINE, inc, role.key)
+            else:   # only who holds it now (filling a role must not page or fill others)
+                held = uow.roles.holder(inc.id, role.key)
+                who = held.user_id if held else None
             ids = [who] if who else []
         else:
             row = uow.schedules.get(t.id)

@@ -173,7 +173,7 @@ def _service_oncall(uow: UnitOfWork, inc: Incident, at: datetime) -> int | None:
     if not policy or not policy.steps:
         return None
     targets = escalation.targets_of(policy.steps[0])
-    found = escalation.people_for(uow, targets, at, inc)
+    found = escalation.people_for(uow, targets, at, inc, fill_roles=False)
     return found[0] if found else None
 
 
@@ -327,8 +327,8 @@ def assign(uow: UnitOfWork, actor: Actor, incident_id: int, key: str, person: in
                 raise Conflict(f"nobody can take {row.name} from its sources ({reason}); "
                                "name someone")
         else:
-            user = (uow.users.get(person) if isinstance(person, int)
-                    else uow.users.by_email(str(person)))
+            user = ((uow.users.get(person) if 0 < person <= 2**53 else None)
+                    if isinstance(person, int) else uow.users.by_email(str(person)))
             if user is None or not user.active:
                 raise ValidationFailed([FieldError("person", f"no active person {person!r}")],
                                        "invalid handoff")

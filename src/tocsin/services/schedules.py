@@ -193,6 +193,10 @@ def swap_shifts(uow: UnitOfWork, actor: Actor, schedule_id: int, first: datetime
     """Two people trade shifts: whoever is on call at `first` takes the shift holding
     `second`, and the other way round (two overrides, in one transaction)."""
     actor.require("incidents:write")
+    naive = [FieldError(k, "a time with a zone offset, like 2026-12-01T09:00Z")
+             for k, v in (("first", first), ("second", second)) if v.tzinfo is None]
+    if naive:
+        raise ValidationFailed(naive, "invalid swap")
     _check_times(first=first, second=second)
     with uow:
         row = _need(uow, schedule_id)

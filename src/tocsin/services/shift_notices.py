@@ -14,6 +14,7 @@ from . import schedules
 
 HANDOFF_LEAD = timedelta(minutes=15)     # the incoming person hears this long before
 GAP_LOOKAHEAD = timedelta(hours=24)      # gaps starting within this are announced
+WHOLE_SHIFT = timedelta(days=35)         # how far a notice looks for its shift's end
 
 
 def process(uow: UnitOfWork) -> int:
@@ -28,15 +29,22 @@ def process(uow: UnitOfWork) -> int:
                 if shift.start <= now:
                     continue
                 if shift.person is None:
-                    queued += _gap(uow, row, shift, now)
+                    queued += _gap(uow, row, _whole(uow, row, shift), now)
                 elif shift.start - now <= HANDOFF_LEAD and (
                         before is None or before.person is None
                         or before.person.id != shift.person.id):
                     queued += _queue(uow, shift.person.id, "shift", row,
-                                     f"shift:{row.id}:{shift.start.isoformat()}", shift)
+                                     f"shift:{row.id}:{shift.start.isoformat()}",
+                                     _whole(uow, row, shift))
         if queued:
             uow.commit()
         return queued
+
+
+def _whole(uow: UnitOfWork, row: Any, shift: Any) -> Any:
+    """The shift to its real end (the lookahead window cut it at a day)."""
+    found = schedules.shifts_in(uow, row, shift.start, shift.start + WHOLE_SHIFT)
+    return found[0] if found else shift
 
 
 def _gap(uow: UnitOfWork, row: Any, shift: Any, now: datetime) -> int:
