@@ -9,9 +9,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..ports import Message
+from ..store.alerting_repos import try_processor_lock
 from ..store.uow import UnitOfWork
 from . import schedules
 
+NOTICES_LOCK = 7_201_004
 HANDOFF_LEAD = timedelta(minutes=15)     # the incoming person hears this long before
 GAP_LOOKAHEAD = timedelta(hours=24)      # gaps starting within this are announced
 WHOLE_SHIFT = timedelta(days=35)         # how far a notice looks for its shift's end
@@ -20,6 +22,8 @@ WHOLE_SHIFT = timedelta(days=35)         # how far a notice looks for its shift'
 def process(uow: UnitOfWork) -> int:
     """One pass over every schedule (the engine runs it once a minute)."""
     with uow:
+        if not try_processor_lock(uow.session, NOTICES_LOCK):
+            return 0   # another engine (PostgreSQL) is on it
         now = uow.clock.now()
         queued = 0
         for row in uow.schedules.list():
