@@ -158,6 +158,8 @@ def test_roles_page_lets_an_admin_add_a_role(ui):
                                     "auto_severities": ["P1"]}, follow_redirects=False)
     assert r.status_code == 303
     assert "Keeps notes" in client.get("/roles").text
+    again = client.post("/roles", data={"csrf_token": csrf, "key": "scribe", "name": "Other"})
+    assert again.status_code == 409 and "exists already" in again.text
     viewer, vcsrf = ui("viewer")
     r = viewer.post("/roles", data={"csrf_token": vcsrf, "key": "x", "name": "X"},
                     follow_redirects=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from .errors import Forbidden
@@ -37,3 +38,9 @@ SYSTEM = Actor(None, "system", "admin")
 
 def cli_actor() -> Actor:
     return Actor(None, "cli", "admin")
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a secret token (API tokens, sessions, one-time links): tokens carry
+    enough randomness that a fast hash is enough (unlike passwords)."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -184,3 +184,19 @@ def remind_time(c: Checkpoint, starts_at: datetime, deadline: datetime) -> datet
         return None
     at = deadline - timedelta(minutes=c.remind_before_minutes)
     return at if at > starts_at else None
+
+
+def tells_holder(action: str, c: Checkpoint, occurrence: int, late: bool,
+                 escalation_running: bool) -> bool:
+    """Whether a task's `action` (open | remind | overdue) messages its role's holder: not
+    when the checkpoint says so; not for opening one that starts with the incident (the
+    role's assignment message covers it) or one already past its deadline (the overdue
+    message follows at once); not for an overdue acknowledgement while an escalation policy
+    runs (its next step is what chases an unanswered page)."""
+    if not c.notify:
+        return False
+    if action == "open":
+        return not (occurrence == 0 and c.at_minutes == 0) and not late
+    if action == "overdue" and c.done_when == "acknowledged":
+        return not escalation_running
+    return True

@@ -213,15 +213,14 @@ def _act(uow: UnitOfWork, inc: Incident, t: IncidentTask, action: str, now: date
     due_by = t.deadline.strftime("%H:%M UTC")
     if action == "open":
         _open(uow, inc, t, now)
-        # opened past its deadline (a late engine): the overdue message follows at once
-        who = _tell(uow, inc, t, "checkpoint", first=True, quiet=now >= t.deadline)
+        who = _tell(uow, inc, t, "checkpoint", now)
         _log(inc, uow, t, "opened", f"Checkpoint for {who}, due by {due_by}: {t.title}")
     elif action == "remind":
-        who = _tell(uow, inc, t, "reminder")
+        who = _tell(uow, inc, t, "reminder", now)
         _log(inc, uow, t, "reminded", f"Reminder sent to {who}: {t.title} is due by {due_by}")
     elif action == "overdue":
         t.status = "overdue"
-        who = _tell(uow, inc, t, "overdue")
+        who = _tell(uow, inc, t, "overdue", now)
         _log(inc, uow, t, "overdue", f"Checkpoint overdue (was due by {due_by}, {who}): {t.title}")
 
 
@@ -232,11 +231,9 @@ def _open(uow: UnitOfWork, inc: Incident, t: IncidentTask, now: datetime) -> Non
                                            now), t.origin)
 
 
-def _tell(uow: UnitOfWork, inc: Incident, t: IncidentTask, purpose: str,
-          first: bool = False, quiet: bool = False) -> str:
-    """Message the holder of the task's role (filling the role if nobody holds it). A
-    checkpoint that starts with the incident is not announced on its own: the role's
-    assignment message covers it."""
+def _tell(uow: UnitOfWork, inc: Incident, t: IncidentTask, purpose: str, now: datetime) -> str:
+    """Message the holder of the task's role (filling the role if nobody holds it) when the
+    domain says so; return who that is, for the timeline."""
     from . import roles
 
     if not t.role_key:
@@ -246,11 +243,9 @@ def _tell(uow: UnitOfWork, inc: Incident, t: IncidentTask, purpose: str,
         return f"{t.role_key} (nobody holds it)"
     user = uow.users.get(holder)
     role = uow.roles.by_key(t.role_key)
-    starts_with_incident = t.occurrence == 0 and t.checkpoint.get("at_minutes") == 0
-    # an unacknowledged page is the escalation policy's to chase: its next step pages
-    chased = (purpose == "overdue" and t.done_when == "acknowledged"
-              and bool(uow.escalations.active_for(inc.id)))
-    if t.notify and not (first and starts_with_incident) and not chased and not quiet:
+    action = {"checkpoint": "open", "reminder": "remind"}.get(purpose, purpose)
+    running = purpose == "overdue" and bool(uow.escalations.active_for(inc.id))
+    if dom.tells_holder(action, _restore(t), t.occurrence, now >= t.deadline, running):
         notify.person_in(uow, inc.id, holder, purpose, f"task:{t.id}:{purpose}", {
             "task_id": t.id, "task": t.title, "role_name": role.name if role else t.role_key,
             "deadline": t.deadline.isoformat(), "description": t.description})

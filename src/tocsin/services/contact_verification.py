@@ -3,14 +3,13 @@ and link (only their hashes are kept); the person confirms with the code or the 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..domain import contact_verification as dom
-from ..domain.auth import Actor
+from ..domain.auth import Actor, token_hash
 from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..ports import Message
 from ..store.models import ContactMethod, ContactVerification, Notification
@@ -109,7 +108,7 @@ def verify_by_link(uow: UnitOfWork, token: str) -> VerifyLink:
 
 
 def _link(uow: UnitOfWork, token: str) -> tuple[VerifyLink, ContactVerification, ContactMethod]:
-    t = uow.people.verification_by_link(_hash(token or ""))
+    t = uow.people.verification_by_link(token_hash(token or ""))
     m = uow.people.method(t.contact_method_id) if t else None
     if t is None or m is None:
         raise NotFound("this verification link is not valid")
@@ -139,7 +138,7 @@ def claim_message(uow: UnitOfWork, n: Notification, base_url: str) -> Message:
     token = secrets.token_urlsafe(24)
     t = uow.people.verification(int((n.context or {}).get("verification_id") or 0))
     if t is not None:
-        t.code_hash, t.link_hash = _code_hash(t.id, code), _hash(token)
+        t.code_hash, t.link_hash = _code_hash(t.id, code), token_hash(token)
         t.expires_at = uow.clock.now() + timedelta(hours=dom.CODE_HOURS)
     user = uow.users.get(n.user_id) if n.user_id else None
     return render_test(n, user.name if user else "", code, f"{base_url}/verify/{token}")
@@ -167,8 +166,6 @@ def render_test(n: Notification, person: str, code: str, url: str) -> Message:
 
 
 def _code_hash(verification_id: int, code: str) -> str:
-    return _hash(f"{verification_id}:{code}")
+    return token_hash(f"{verification_id}:{code}")
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

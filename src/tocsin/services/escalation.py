@@ -4,7 +4,6 @@ two processors — the escalator (due steps → outbox rows, once each) and the 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain import escalation as dom
-from ..domain.auth import Actor
+from ..domain.auth import Actor, token_hash
 from ..domain.errors import Conflict, NotFound
 from ..ports import Delivery, Message, Notifier
 from ..store.alerting_repos import try_processor_lock
@@ -253,7 +252,7 @@ def _claim(uow: UnitOfWork, base_url: str, limit: int) -> list[Claimed]:
             if n.purpose == "page":   # only a page asks to be acknowledged (not role news)
                 token = secrets.token_urlsafe(24)
                 uow.ack_tokens.add(AckToken(
-                    token_hash=_hash(token), incident_id=inc.id, user_id=n.user_id,
+                    token_hash=token_hash(token), incident_id=inc.id, user_id=n.user_id,
                     notification_id=n.id, created_at=now,
                     expires_at=now + timedelta(hours=ACK_LINK_HOURS)))
             service = uow.services.get(inc.service_id)
@@ -278,9 +277,6 @@ def _settle(uow: UnitOfWork, results: list[tuple[int, Delivery, datetime]]) -> N
             n.sent_at, n.last_error = (at, "") if n.status == "sent" else (None, result.detail)
         uow.commit()
 
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # --- reading and acknowledging --------------------------------------------------------------
@@ -368,7 +364,7 @@ def ack_link(uow: UnitOfWork, token: str) -> AckLink:
 
 
 def _link(uow: UnitOfWork, token: str) -> tuple[AckLink, AckToken]:
-    row = uow.ack_tokens.get(_hash(token or ""))
+    row = uow.ack_tokens.get(token_hash(token or ""))
     if row is None:
         raise NotFound("this acknowledge link is not valid")
     inc = uow.incidents.get(row.incident_id)

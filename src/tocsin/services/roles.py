@@ -86,11 +86,15 @@ def save_in(uow: UnitOfWork, spec: dom.RoleSpec, position: int | None = None) ->
     return row
 
 
-def put_role(uow: UnitOfWork, actor: Actor, data: Any) -> RoleView:
-    """Create a role, or replace the one with this key."""
+def put_role(uow: UnitOfWork, actor: Actor, data: Any, create_only: bool = False) -> RoleView:
+    """Create a role, or replace the one with this key (unless `create_only`: a form that
+    shows no existing fields must not blank a role's)."""
     actor.require("config:write")
     with uow:
         spec = checked(uow, data)
+        if create_only and uow.roles.by_key(spec.key):
+            raise Conflict(f"a role {spec.key!r} exists already: change it in its YAML "
+                           "(Configuration → Edit roles)")
         row = save_in(uow, spec)
         uow.record(actor_label(actor), "role.put", f"role:{spec.key}", spec.as_dict())
         view = _view(uow, row)

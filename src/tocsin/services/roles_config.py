@@ -7,7 +7,7 @@ from typing import Any
 
 from ..domain import checkpoints as cp
 from ..domain import roles as dom
-from ..domain.conditions import ConditionError, raise_first
+from ..domain.conditions import ConditionError, mapping_with, raise_first
 from ..store.uow import UnitOfWork
 from . import checkpoints, roles
 
@@ -17,11 +17,7 @@ SOURCE_HELP = "service_oncall, {schedule: NAME} or {person: EMAIL}"
 
 def _with_ids(spec: Any, path: str, resolve: Any) -> dict[str, Any]:
     """A role as written in YAML in the API's form, ids from `resolve(type, name, path)`."""
-    if not isinstance(spec, dict):
-        raise ConditionError(path, "a role is a mapping with key and name")
-    unknown = sorted(set(spec) - ROLE_FIELDS)
-    if unknown:
-        raise ConditionError(f"{path}.{unknown[0]}", f"unknown field; use {sorted(ROLE_FIELDS)}")
+    spec = mapping_with(spec, path, ROLE_FIELDS, "a role is a mapping with key and name")
     out = {k: v for k, v in spec.items() if k not in ("primary", "alternate", "auto_assign")}
     out["auto_severities"] = spec.get("auto_assign", [])
     for field in ("primary", "alternate"):

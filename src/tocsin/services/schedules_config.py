@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 
 from ..domain import schedule as sch
-from ..domain.conditions import ConditionError, raise_first
+from ..domain.conditions import mapping_with, raise_first
 from ..store.models import ScheduleRow
 from ..store.uow import UnitOfWork
 
@@ -22,11 +22,8 @@ def _clock(v: Any) -> Any:
 
 
 def _with_ids(spec: Any, path: str, resolve: Any) -> dict[str, Any]:
-    if not isinstance(spec, dict):
-        raise ConditionError(path, "a schedule is a mapping with name, time_zone and layers")
-    unknown = sorted(set(spec) - FIELDS)
-    if unknown:
-        raise ConditionError(f"{path}.{unknown[0]}", f"unknown field; use {sorted(FIELDS)}")
+    spec = mapping_with(spec, path, FIELDS, "a schedule is a mapping with name, time_zone and "
+                                            "layers")
     layers = []
     for i, layer in enumerate(spec.get("layers") or []):
         if not isinstance(layer, dict):

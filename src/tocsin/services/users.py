@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..domain.auth import ROLES, Actor
+from ..domain.auth import ROLES, Actor, token_hash
 from ..domain.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
 from ..store.models import ApiToken, User, WebSession
 from ..store.uow import UnitOfWork
@@ -91,7 +90,7 @@ def start_session(uow: UnitOfWork, actor: Actor, max_age_seconds: int) -> str:
     token = secrets.token_urlsafe(32)
     with uow:
         now = uow.clock.now()
-        uow.web_sessions.add(WebSession(token_hash=_token_hash(token), user_id=actor.user_id,
+        uow.web_sessions.add(WebSession(token_hash=token_hash(token), user_id=actor.user_id,
                                         created_at=now,
                                         expires_at=now + timedelta(seconds=max_age_seconds)))
         uow.commit()
@@ -100,7 +99,7 @@ def start_session(uow: UnitOfWork, actor: Actor, max_age_seconds: int) -> str:
 
 def end_session(uow: UnitOfWork, token: str) -> None:
     with uow:
-        row = uow.web_sessions.get(_token_hash(token))
+        row = uow.web_sessions.get(token_hash(token))
         if row is not None and row.revoked_at is None:
             row.revoked_at = uow.clock.now()
             uow.commit()
@@ -108,18 +107,13 @@ def end_session(uow: UnitOfWork, token: str) -> None:
 
 def actor_for_session(uow: UnitOfWork, token: str) -> Actor | None:
     with uow:
-        row = uow.web_sessions.get(_token_hash(token))
+        row = uow.web_sessions.get(token_hash(token))
         if row is None or row.revoked_at is not None or row.expires_at <= uow.clock.now():
             return None
         user = uow.users.get(row.user_id)
         if user is None or not user.active:
             return None
         return Actor(user.id, user.name, user.role, user.time_zone)
-
-
-def _token_hash(token: str) -> str:
-    # Tokens carry 256 bits of randomness, so a fast hash is enough (unlike passwords).
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_token(uow: UnitOfWork, actor: Actor, email: str, name: str) -> TokenCreated:
@@ -133,7 +127,7 @@ def create_token(uow: UnitOfWork, actor: Actor, email: str, name: str) -> TokenC
             raise ValidationFailed([FieldError("name", "1 to 100 characters")], "invalid token")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = uow.tokens.add(ApiToken(user_id=user.id, name=name.strip(), prefix=token[:10],
-                                      token_hash=_token_hash(token), created_at=uow.clock.now()))
+                                      token_hash=token_hash(token), created_at=uow.clock.now()))
         uow.record(actor_label(actor), "token.create", f"user:{user.id}",
                    {"token_id": row.id, "name": row.name, "prefix": row.prefix})
         uow.commit()
@@ -142,7 +136,7 @@ def create_token(uow: UnitOfWork, actor: Actor, email: str, name: str) -> TokenC
 
 def actor_for_token(uow: UnitOfWork, token: str) -> Actor:
     with uow:
-        row = uow.tokens.by_hash(_token_hash(token))
+        row = uow.tokens.by_hash(token_hash(token))
         if row is None or row.revoked_at is not None:
             raise Unauthorized("invalid or revoked API token")
         user = uow.users.get(row.user_id)

@@ -88,3 +88,15 @@ def test_no_reminder_when_there_is_no_room_and_nothing_once_done():
         assert dom.on_due("remind", status, start, deadline, None, start) == dom.Step(
             "none", "remind", None)
     assert dom.on_due("due", "done", start, deadline, None, deadline).action == "none"
+
+
+def test_who_is_told_when():
+    ack, scope, _ = dom.parse(P1)[0].checkpoints
+    quiet = dom.Checkpoint("q", 15, "Quiet", "incident_commander", notify=False)
+    assert not dom.tells_holder("open", ack, 0, False, False)        # starts with the incident
+    assert dom.tells_holder("open", scope, 0, False, False)
+    assert not dom.tells_holder("open", scope, 0, True, False)       # opened past its deadline
+    assert dom.tells_holder("remind", scope, 0, False, True)
+    assert not dom.tells_holder("overdue", ack, 0, True, True)        # the policy chases
+    assert dom.tells_holder("overdue", ack, 0, True, False)
+    assert not dom.tells_holder("overdue", quiet, 0, True, False)

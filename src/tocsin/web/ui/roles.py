@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool as off_loop
 
 from ...domain.auth import Actor
+from ...domain.errors import Conflict
 from ...services import checkpoints, roles, schedules, users
 from ..schemas import Id
 from ..security import container, ui
@@ -90,9 +91,6 @@ async def save_role(request: Request, actor: Actor = ui("config:write")) -> Resp
     `service_oncall`); changing one is done in its YAML, which shows every field."""
     data = await request.form()
     key = str(data.get("key") or "").strip()
-    if any(r.key == key for r in roles.list_roles(container(request).uow(read_only=True))):
-        return roster_page(request, actor, error=f"a role {key!r} exists already: change it in "
-                           "Configuration → Edit roles", status_code=409)
 
     def source(field: str) -> dict | None:
         raw = str(data.get(field) or "")
@@ -107,5 +105,8 @@ async def save_role(request: Request, actor: Actor = ui("config:write")) -> Resp
     for field in ("primary", "alternate"):
         if found := source(field):
             spec[field] = found
-    await off_loop(roles.put_role, container(request).uow(), actor, spec)
+    try:
+        await off_loop(roles.put_role, container(request).uow(), actor, spec, True)
+    except Conflict as exc:
+        return roster_page(request, actor, error=exc.message, status_code=409)
     return RedirectResponse("/roles", status_code=303)
