@@ -296,3 +296,22 @@ def as_dict(s: Schedule) -> dict[str, Any]:
 
 def _rotation(length: int) -> str:
     return {1: "daily", 7: "weekly"}.get(length, "custom")
+
+
+HANDOFF_LEAD = timedelta(minutes=15)     # the incoming person hears this long before
+GAP_LOOKAHEAD = timedelta(hours=24)      # gaps starting within this are announced
+
+
+def notices_due(view: list[Shift], now: datetime) -> list[tuple[str, int]]:
+    """Which shifts of a final view (covering now to GAP_LOOKAHEAD) need a notice now, as
+    (shift | gap, index): a gap starting later, and a shift starting within HANDOFF_LEAD
+    that hands over to someone new (not a person going on after their own shift)."""
+    due = []
+    for i, x in enumerate(view):
+        if x.start <= now:
+            continue
+        if x.user_id is None:
+            due.append(("gap", i))
+        elif x.start - now <= HANDOFF_LEAD and (i == 0 or view[i - 1].user_id != x.user_id):
+            due.append(("shift", i))
+    return due

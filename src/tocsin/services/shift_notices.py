@@ -8,14 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..domain import schedule as sch
 from ..ports import Message
 from ..store.alerting_repos import try_processor_lock
 from ..store.uow import UnitOfWork
 from . import schedules
 
 NOTICES_LOCK = 7_201_004
-HANDOFF_LEAD = timedelta(minutes=15)     # the incoming person hears this long before
-GAP_LOOKAHEAD = timedelta(hours=24)      # gaps starting within this are announced
 WHOLE_SHIFT = timedelta(days=35)         # how far a notice looks for its shift's end
 
 
@@ -28,18 +27,16 @@ def process(uow: UnitOfWork) -> int:
         queued = 0
         for row in uow.schedules.list():
             shifts = schedules.shifts_in(uow, row, now - timedelta(minutes=1),
-                                         now + GAP_LOOKAHEAD)
-            for before, shift in zip([None, *shifts], shifts, strict=False):
-                if shift.start <= now:
-                    continue
-                if shift.person is None:
-                    queued += _gap(uow, row, _whole(uow, row, shift), now)
-                elif shift.start - now <= HANDOFF_LEAD and (
-                        before is None or before.person is None
-                        or before.person.id != shift.person.id):
+                                         now + sch.GAP_LOOKAHEAD)
+            view = [sch.Shift(x.person.id if x.person else None, x.start, x.end, x.source)
+                    for x in shifts]
+            for kind, i in sch.notices_due(view, now):
+                shift = _whole(uow, row, shifts[i])
+                if kind == "gap":
+                    queued += _gap(uow, row, shift)
+                else:
                     queued += _queue(uow, shift.person.id, "shift", row,
-                                     f"shift:{row.id}:{shift.start.isoformat()}",
-                                     _whole(uow, row, shift))
+                                     f"shift:{row.id}:{shift.start.isoformat()}", shift)
         if queued:
             uow.commit()
         return queued
@@ -51,7 +48,7 @@ def _whole(uow: UnitOfWork, row: Any, shift: Any) -> Any:
     return found[0] if found else shift
 
 
-def _gap(uow: UnitOfWork, row: Any, shift: Any, now: datetime) -> int:
+def _gap(uow: UnitOfWork, row: Any, shift: Any) -> int:
     members = sorted({m for layer in row.spec["layers"] for m in layer["members"]})
     return sum(_queue(uow, m, "gap", row, f"gap:{row.id}:{shift.start.isoformat()}", shift)
                for m in members)

@@ -192,3 +192,16 @@ def test_restricted_layers_partition_and_agree_too(zone, start, open_, close, da
         for instant in (x.start, x.end - timedelta(seconds=1), x.start + (x.end - x.start) / 2):
             got = sch.on_call(s, [], instant)
             assert (got.user_id, got.source) == (x.user_id, x.source)
+
+
+def test_notices_due_for_handoffs_to_someone_new_and_gaps():
+    from tocsin.domain.schedule import Shift, notices_due
+
+    now = datetime(2026, 3, 2, 8, 50, tzinfo=UTC)
+    at = [now + timedelta(minutes=m) for m in (0, 10, 20, 600, 720, 2000)]
+    view = [Shift(1, now - timedelta(hours=1), at[1], "l"),   # Ann now
+            Shift(2, at[1], at[2], "l"),                      # Ben in 10 min: a handoff
+            Shift(2, at[2], at[3], "l"),                      # Ben goes on: nothing
+            Shift(None, at[3], at[4], "l"),                   # a gap later today
+            Shift(1, at[4], at[5], "l")]                      # Ann in 12 h: not yet
+    assert notices_due(view, now) == [("shift", 1), ("gap", 3)]
