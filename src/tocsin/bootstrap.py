@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from .ports import Clock, Notifier, SystemClock
 from .settings import Settings
 from .store.db import SqliteWriteLock, is_sqlite, make_engine, sqlite_path
+from .store.spool import SpoolReader, spool_dir
 from .store.uow import UnitOfWork, make_session_factory
 
 if TYPE_CHECKING:
@@ -29,7 +30,10 @@ class Container:
     notifier: Notifier | None = None
     # Gets SNS signing certificates; None when TOCSIN_SNS_VERIFY_SIGNATURES is off.
     sns_certs: CertFetcher | None = None
+    # SQLite (a file): where web workers spool accepted alerts (store/spool.py); else None.
+    spool_dir: Path | None = None
     _factories: dict = field(default_factory=dict)
+    _spool_reader: SpoolReader | None = None
 
     def uow(self, read_only: bool = False, clock: Clock | None = None) -> UnitOfWork:
         key = "r" if read_only else "w"
@@ -39,7 +43,19 @@ class Container:
         lock = None if read_only else self.write_lock
         return UnitOfWork(self._factories[key], clock or self.clock, lock)
 
+    @property
+    def spools(self) -> SpoolReader | None:
+        """The engine's reader of the intake spools (one per container)."""
+        if self.spool_dir is None:
+            return None
+        if self._spool_reader is None:
+            self._spool_reader = SpoolReader(self.spool_dir)
+        return self._spool_reader
+
     def dispose(self) -> None:
+        if self._spool_reader is not None:
+            self._spool_reader.close()
+            self._spool_reader = None
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
@@ -67,6 +83,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None,
     engine = make_engine(url, immediate=True)
     read_engine = make_engine(url, immediate=False) if is_sqlite(url) else engine
     lock = SqliteWriteLock(sqlite_path(url)) if is_sqlite(url) else None
+    path = sqlite_path(url) if is_sqlite(url) else None
+    spools = spool_dir(path) if path and path != ":memory:" else None
     if notifier is None:
         from .integrations.outbound.apprise_notifier import AppriseNotifier
 
@@ -77,4 +95,4 @@ def build(settings: Settings | None = None, clock: Clock | None = None,
 
         sns_certs = CachedCertFetcher(cert_fetcher or fetch_https)
     return Container(settings, clock or SystemClock(), engine, read_engine, _secret_key(settings),
-                     lock, notifier, sns_certs)
+                     lock, notifier, sns_certs, spools)

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..bootstrap import Container
-from ..services import checkpoints, engine_lease, escalation, janitor, shift_notices, triage
+from ..services import (
+    checkpoints,
+    engine_lease,
+    escalation,
+    intake_spool,
+    janitor,
+    shift_notices,
+    triage,
+)
 
 log = logging.getLogger("tocsin.engine")
 
@@ -27,6 +35,7 @@ class Processor:
 
 def default_processors() -> list[Processor]:
     return [
+        Processor("spool", _spool),
         Processor("triage", lambda c: triage.process_pending(c.uow())),
         Processor("group_flush", lambda c: triage.flush_groups(c.uow())),
         Processor("snooze_wakeup", lambda c: triage.wake_snoozed(c.uow())),
@@ -39,6 +48,10 @@ def default_processors() -> list[Processor]:
         # Housekeeping scans tables: once a minute, not on every cycle of a busy engine.
         Processor("janitor", _janitor, every=60.0),
     ]
+
+
+def _spool(c: Container) -> int:
+    return intake_spool.move(c.uow, c.spools) if c.spools is not None else 0
 
 
 def _janitor(c: Container) -> int:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -21,6 +23,7 @@ from ..integrations.outbound.sns_certs import CertFetcher, CertUnavailable
 from ..store.alerting_repos import write_intake_events
 from ..store.db import SqliteWriteLock
 from ..store.models import DeadLetter, IntakeEvent
+from ..store.spool import SpoolWriter
 from ..store.uow import UnitOfWork
 from .common import actor_label
 
@@ -132,8 +135,18 @@ def event_row(info: IntegrationInfo, now: datetime, content_type: str, body: byt
 
 def insert_events(engine: Engine, lock: SqliteWriteLock | None,
                   rows: list[dict[str, Any]]) -> None:
-    """The hot path's group commit: many requests' events in one transaction."""
+    """Many requests' events in one transaction of the main database."""
     write_intake_events(engine, lock, rows)
+
+
+def event_writer(engine: Engine, lock: SqliteWriteLock | None,
+                 spools: Path | None) -> Callable[[list[dict[str, Any]]], None]:
+    """How the hot path stores a group of events, durably, in one transaction: on SQLite in
+    this process's spool (never waiting for the main database's one writer; the engine moves
+    them on), on PostgreSQL straight into intake_events."""
+    if spools is not None:
+        return SpoolWriter(spools).write
+    return lambda rows: write_intake_events(engine, lock, rows)
 
 
 def keep_dead_letter(uow: UnitOfWork, integration_id: int | None, reason: str, path: str,

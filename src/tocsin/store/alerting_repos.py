@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Json
-from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import defer
 
 from .db import SqliteWriteLock
@@ -18,6 +18,7 @@ from .models import (
     AlertGroup,
     DeadLetter,
     IntakeEvent,
+    IntakeSpool,
     Integration,
     IntegrationNotice,
     SilenceRow,
@@ -50,11 +51,25 @@ class IntegrationRepo(_Repo):
 
 
 class IntakeRepo(_Repo):
-    def pending(self, limit: int) -> Sequence[IntakeEvent]:
+    def pending(self, limit: int, max_alerts: int | None = None) -> list[IntakeEvent]:
+        """The oldest untriaged events: up to `limit`, and no more than it takes to hold
+        `max_alerts` alerts (always at least one event). Read in small pages, so that a
+        backlog of 100-alert events is not decoded whole to take a few of them."""
         q = (select(IntakeEvent).where(IntakeEvent.processed_at.is_(None))
              .options(defer(IntakeEvent.body))  # raw bodies are for people, not for triage
-             .order_by(IntakeEvent.id).limit(limit))
-        return self.s.scalars(q).all()
+             .order_by(IntakeEvent.id).limit(limit).execution_options(yield_per=16))
+        taken: list[IntakeEvent] = []
+        count = 0
+        result = self.s.scalars(q)
+        try:
+            for event in result:
+                taken.append(event)
+                count += len(event.alerts)
+                if max_alerts is not None and count >= max_alerts:
+                    break
+        finally:
+            result.close()
+        return taken
 
     def get(self, event_id: int) -> IntakeEvent | None:
         return self.s.get(IntakeEvent, event_id)
@@ -67,6 +82,31 @@ class IntakeRepo(_Repo):
     def count_pending(self) -> int:
         q = select(func.count()).select_from(IntakeEvent).where(IntakeEvent.processed_at.is_(None))
         return self.s.scalar(q) or 0
+
+    def spool_marks(self) -> dict[str, int]:
+        """How far each intake spool has been moved (store/spool.py)."""
+        return {name: upto for name, upto in
+                self.s.execute(select(IntakeSpool.name, IntakeSpool.moved_upto))}
+
+    def move_spooled(self, events: Sequence[Any], marks: dict[str, int]) -> None:
+        """Spooled events (store.spool.SpooledEvent) into intake_events, in the given order,
+        and the new marks with them. Values go in as stored: no decoding and encoding."""
+        if events:
+            # An integration deleted meanwhile takes its events with it (as ON DELETE CASCADE
+            # does for those already moved), rather than failing every later move.
+            self.s.execute(text(
+                "INSERT INTO intake_events (integration_id, received_at, content_type, body, "
+                "alerts, result) SELECT :integration_id, :received_at, :content_type, :body, "
+                ":alerts, :result WHERE EXISTS (SELECT 1 FROM integrations "
+                "WHERE id = :integration_id)"),
+                [{"integration_id": e.integration_id, "received_at": e.received_at,
+                  "content_type": e.content_type, "body": e.body, "alerts": e.alerts,
+                  "result": e.result} for e in events])
+        for name, upto in marks.items():
+            self.s.merge(IntakeSpool(name=name, moved_upto=upto))
+
+    def forget_spool(self, name: str) -> None:
+        self.s.execute(delete(IntakeSpool).where(IntakeSpool.name == name))
 
 
 class DeadLetterRepo(_Repo):

@@ -118,7 +118,7 @@ class IntakeApp:
         self.cache = IntegrationCache(container)
         self.max_bytes = container.settings.intake_max_bytes
         self.committer = GroupCommitter(
-            lambda rows: svc.insert_events(container.engine, container.write_lock, rows), kick)
+            svc.event_writer(container.engine, container.write_lock, container.spool_dir), kick)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         pd = scope["path"] == PAGERDUTY_PATH

@@ -5,6 +5,7 @@ from .alerting import (
     AlertGroup,
     DeadLetter,
     IntakeEvent,
+    IntakeSpool,
     Integration,
     IntegrationNotice,
     SilenceRow,
@@ -31,7 +32,8 @@ from .people import ContactVerification, NotificationRule
 from .roles import IncidentTask, Playbook, RoleAssignment, RoleDef
 
 __all__ = [
-    "Alert", "AlertGroup", "DeadLetter", "IntakeEvent", "Integration", "IntegrationNotice", "SilenceRow",
+    "Alert", "AlertGroup", "DeadLetter", "IntakeEvent", "IntakeSpool", "Integration",
+    "IntegrationNotice", "SilenceRow",
     "ApiToken", "Attachment", "AuditHead", "AuditLog", "Base", "Counter", "Form", "Incident",
     "IncidentService", "Service", "Setting", "SeverityLevelRow", "SeverityRuleRow", "Team",
     "TeamMember", "TimelineEntry", "User", "WebSession", "AckToken", "ContactMethod", "EngineLease",

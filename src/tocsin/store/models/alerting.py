@@ -48,6 +48,16 @@ class IntakeEvent(Base):
     )
 
 
+class IntakeSpool(Base):
+    """How far the engine has moved each SQLite intake spool into `intake_events` (see
+    store/spool.py): committed with the moved events, so a crash before the spool forgets
+    them cannot move them twice."""
+
+    __tablename__ = "intake_spools"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    moved_upto: Mapped[int] = mapped_column(Integer)
+
+
 class DeadLetter(Base):
     """A payload that could not be parsed, kept with the reason for inspection and replay."""
 

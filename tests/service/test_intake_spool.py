@@ -1,0 +1,150 @@
+"""SQLite intake spools (store/spool.py, services/intake_spool.py): web workers append
+accepted events to spools of their own; the engine moves them into intake_events in arrival
+order, exactly once, and deletes the spools of processes that are gone."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from tocsin.domain.auth import cli_actor
+from tocsin.services import alerts, catalog, intake, intake_spool
+from tocsin.services.intake import IntegrationInfo
+from tocsin.store.models import IntakeEvent, IntakeSpool, Integration
+from tocsin.store.spool import SpoolReader, SpoolWriter
+
+ADMIN = cli_actor()
+
+
+@pytest.fixture
+def integ(sqlite_container):
+    catalog.create_service(sqlite_container.uow(), ADMIN, catalog.ServiceInput("checkout"))
+    row = alerts.create_integration(sqlite_container.uow(), ADMIN, "prom", "alertmanager",
+                                    "checkout", {}, "http://t")
+    return IntegrationInfo(row.id, row.name, row.type, 1, {}, True)
+
+
+def row(c, integ, key: str, result=None):
+    alert = {"source": "alertmanager", "action": "trigger", "dedup_key": key, "summary": key,
+             "severity": "critical", "labels": {"alertname": key, "n": "ü"}}
+    r = intake.event_row(integ, c.clock.now(), "application/json", f'{{"k":"{key}"}}'.encode(),
+                         [alert])
+    if result is not None:
+        r["result"] = result
+    return r
+
+
+def moved(c) -> list[IntakeEvent]:
+    with c.uow(read_only=True) as u:
+        rows = list(u.session.scalars(select(IntakeEvent).order_by(IntakeEvent.id)))
+        for r in rows:
+            _ = r.body   # loaded before the session closes
+        u.session.expunge_all()
+        return rows
+
+
+def keys(c) -> list[str]:
+    return [e.alerts[0]["dedup_key"] for e in moved(c)]
+
+
+def test_spooled_events_arrive_in_intake_events_as_written(sqlite_container, integ):
+    c = sqlite_container
+    writer = SpoolWriter(c.spool_dir)
+    writer.write([row(c, integ, "a"), row(c, integ, "b", {"notices": [{"kind": "x"}]})])
+    assert intake_spool.move(c.uow, c.spools) == 2
+    first, second = moved(c)
+    assert first.received_at == c.clock.now() and first.content_type == "application/json"
+    assert first.body == b'{"k":"a"}' and first.processed_at is None and first.result is None
+    assert first.alerts == [row(c, integ, "a")["alerts"][0]]
+    assert second.result == {"notices": [{"kind": "x"}]}
+    assert c.spools.count() == 0  # deleted from the spool once moved
+    assert intake_spool.move(c.uow, c.spools) == 0
+
+
+def test_moves_in_arrival_order_across_spools(sqlite_container, integ):
+    c = sqlite_container
+    a, b = SpoolWriter(c.spool_dir), SpoolWriter(c.spool_dir)
+    a.write([row(c, integ, "1")])
+    b.write([row(c, integ, "2")])
+    a.write([row(c, integ, "3")])
+    b.write([row(c, integ, "4"), row(c, integ, "5")])
+    assert intake_spool.move(c.uow, c.spools, limit=3) == 3
+    assert intake_spool.move(c.uow, c.spools) == 2
+    assert keys(c) == ["1", "2", "3", "4", "5"]
+
+
+def test_events_written_after_the_cut_wait_for_the_next_move(sqlite_container, integ):
+    c = sqlite_container
+    writer = SpoolWriter(c.spool_dir)
+    writer.write([row(c, integ, "early")])
+    until = time.time()
+    time.sleep(0.01)
+    writer.write([row(c, integ, "late")])
+    got = c.spools.pending({}, until, 100)
+    assert len(got) == 1 and '"early"' in got[0].alerts
+
+
+def test_a_move_that_stopped_before_forgetting_does_not_move_twice(sqlite_container, integ,
+                                                                    monkeypatch):
+    c = sqlite_container
+    SpoolWriter(c.spool_dir).write([row(c, integ, "a"), row(c, integ, "b")])
+    monkeypatch.setattr(c.spools, "forget", lambda name, upto: None)  # "crashed" after commit
+    assert intake_spool.move(c.uow, c.spools) == 2
+    monkeypatch.undo()
+    assert c.spools.count() == 2                  # still spooled ...
+    assert intake_spool.move(c.uow, c.spools) == 0  # ... but known as moved
+    assert keys(c) == ["a", "b"]
+    assert c.spools.count() == 0                  # and forgotten when idle
+
+
+def test_spools_of_gone_processes_are_deleted_once_empty(sqlite_container, integ):
+    c = sqlite_container
+    live, gone = SpoolWriter(c.spool_dir), SpoolWriter(c.spool_dir)
+    live.write([row(c, integ, "live")])
+    gone.write([row(c, integ, "gone")])
+    gone.close()   # its process ended: the owner lock is free
+    assert sorted(c.spools.names()) == sorted([live.name, gone.name])
+    assert intake_spool.move(c.uow, c.spools) == 2
+    assert intake_spool.move(c.uow, c.spools) == 0   # idle: tidies up
+    assert c.spools.names() == [live.name]
+    assert not list(c.spool_dir.glob(f"{gone.name}*"))
+    with c.uow(read_only=True) as u:
+        assert [s.name for s in u.session.scalars(select(IntakeSpool))] == [live.name]
+    live.write([row(c, integ, "again")])
+    assert intake_spool.move(c.uow, c.spools) == 1
+    assert keys(c) == ["live", "gone", "again"] or keys(c) == ["gone", "live", "again"]
+
+
+def test_events_of_a_deleted_integration_are_dropped_not_stuck(sqlite_container, integ):
+    c = sqlite_container
+    other = alerts.create_integration(c.uow(), ADMIN, "other", "alertmanager", "checkout", {},
+                                      "http://t")
+    info = IntegrationInfo(other.id, other.name, other.type, 1, {}, True)
+    SpoolWriter(c.spool_dir).write([row(c, info, "orphan"), row(c, integ, "kept")])
+    with c.uow() as u:   # no API deletes integrations; an operator's SQL can
+        u.session.execute(delete(Integration).where(Integration.id == other.id))
+        u.commit()
+    assert intake_spool.move(c.uow, c.spools) == 2   # taken off the spool either way
+    assert keys(c) == ["kept"]
+    assert c.spools.count() == 0
+
+
+def test_a_big_group_is_one_transaction(sqlite_container, integ):
+    c = sqlite_container
+    SpoolWriter(c.spool_dir).write([row(c, integ, str(i)) for i in range(2500)])
+    total = 0
+    while n := intake_spool.move(c.uow, c.spools):
+        total += n
+    assert total == 2500
+    with c.uow(read_only=True) as u:
+        assert u.session.scalar(select(func.count()).select_from(IntakeEvent)) == 2500
+    assert keys(c)[:3] == ["0", "1", "2"] and keys(c)[-1] == "2499"
+
+
+def test_postgresql_has_no_spool(container):
+    if container.engine.dialect.name == "sqlite":
+        assert container.spool_dir is not None and isinstance(container.spools, SpoolReader)
+    else:
+        assert container.spool_dir is None and container.spools is None
