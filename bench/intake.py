@@ -527,12 +527,12 @@ class Counts:
             marks = dict(conn.execute("SELECT name, moved_upto FROM intake_spools").fetchall())
         out = []
         for spool in sorted(Path(f"{self.path}.inbox").glob("*.db")):
-            with sqlite3.connect(f"file:{spool}?mode=ro", uri=True, timeout=30) as conn:
-                try:
+            try:
+                with sqlite3.connect(f"file:{spool}?mode=ro", uri=True, timeout=30) as conn:
                     out.append(conn.execute(sql.format(after=marks.get(spool.stem, 0)))
                                .fetchone())
-                except sqlite3.OperationalError:   # deleted or not set up yet: nothing in it
-                    continue
+            except sqlite3.OperationalError:   # deleted meanwhile, or not set up yet: empty
+                continue
         return out
 
     def _spool_count(self, extra: str = "") -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +28,12 @@ class Settings(BaseSettings):
     retention_days: int = 30
     # Run the engine (triage, timers) inside `tocsin serve`; tests drive it by hand.
     engine: bool = True
+    # `tocsin serve` runs its engine process this much nicer than the web workers (0-19):
+    # under a burst, taking alerts comes first and triage catches up right after.
+    engine_nice: int = Field(default=10, ge=0, le=19)
+    # ... and while alerts pour in, its triage works at most this share of the time (timers
+    # and pages are not held back); once the flood stops it runs flat out (SQLite).
+    engine_flood_share: float = Field(default=0.2, gt=0, le=1)
     # Refuse SNS messages (cloudwatch integrations) whose AWS signature does not verify; the
     # signing certificate is fetched from sns.<region>.amazonaws.com (and cached).
     sns_verify_signatures: bool = True

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 from tocsin.domain.auth import cli_actor
 from tocsin.services import alerts, catalog, intake, intake_spool
 from tocsin.services.intake import IntegrationInfo
+from tocsin.store import spool
 from tocsin.store.models import IntakeEvent, IntakeSpool, Integration
 from tocsin.store.spool import SpoolReader, SpoolWriter
 
@@ -59,7 +60,7 @@ def test_spooled_events_arrive_in_intake_events_as_written(sqlite_container, int
     assert first.body == b'{"k":"a"}' and first.processed_at is None and first.result is None
     assert first.alerts == [row(c, integ, "a")["alerts"][0]]
     assert second.result == {"notices": [{"kind": "x"}]}
-    assert c.spools.count() == 0  # deleted from the spool once moved
+    assert intake_spool.backlog(c.uow, c.spools) == 0
     assert intake_spool.move(c.uow, c.spools) == 0
 
 
@@ -86,17 +87,30 @@ def test_events_written_after_the_cut_wait_for_the_next_move(sqlite_container, i
     assert len(got) == 1 and '"early"' in got[0].alerts
 
 
-def test_a_move_that_stopped_before_forgetting_does_not_move_twice(sqlite_container, integ,
-                                                                    monkeypatch):
+def test_moved_events_are_never_moved_again(sqlite_container, integ):
     c = sqlite_container
     SpoolWriter(c.spool_dir).write([row(c, integ, "a"), row(c, integ, "b")])
-    monkeypatch.setattr(c.spools, "forget", lambda name, upto: None)  # "crashed" after commit
     assert intake_spool.move(c.uow, c.spools) == 2
-    monkeypatch.undo()
-    assert c.spools.count() == 2                  # still spooled ...
-    assert intake_spool.move(c.uow, c.spools) == 0  # ... but known as moved
+    restarted = SpoolReader(c.spool_dir)          # an engine that starts again
+    assert intake_spool.move(c.uow, restarted) == 0
     assert keys(c) == ["a", "b"]
-    assert c.spools.count() == 0                  # and forgotten when idle
+    assert intake_spool.backlog(c.uow, restarted) == 0
+    restarted.close()
+
+
+def test_a_writer_starts_a_new_spool_after_rotate_rows(sqlite_container, integ, monkeypatch):
+    c = sqlite_container
+    monkeypatch.setattr(spool, "ROTATE_ROWS", 3)
+    writer = SpoolWriter(c.spool_dir)
+    writer.write([row(c, integ, "1"), row(c, integ, "2")])
+    first = writer.name
+    writer.write([row(c, integ, "3"), row(c, integ, "4")])   # 4 rows: finished
+    writer.write([row(c, integ, "5")])
+    assert writer.name != first and len(c.spools.names()) == 2
+    assert intake_spool.move(c.uow, c.spools) == 5
+    assert intake_spool.move(c.uow, c.spools) == 0   # idle: the finished spool goes
+    assert c.spools.names() == [writer.name]
+    assert keys(c) == ["1", "2", "3", "4", "5"]
 
 
 def test_spools_of_gone_processes_are_deleted_once_empty(sqlite_container, integ):
@@ -128,7 +142,7 @@ def test_events_of_a_deleted_integration_are_dropped_not_stuck(sqlite_container,
         u.commit()
     assert intake_spool.move(c.uow, c.spools) == 2   # taken off the spool either way
     assert keys(c) == ["kept"]
-    assert c.spools.count() == 0
+    assert intake_spool.backlog(c.uow, c.spools) == 0
 
 
 def test_a_big_group_is_one_transaction(sqlite_container, integ):

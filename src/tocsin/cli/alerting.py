@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import timedelta
 from typing import Annotated
 
@@ -162,7 +163,7 @@ def engine_run(once: Annotated[bool, typer.Option(help="one pass, then exit")] =
                    help="exit when this process is gone (set by tocsin serve)")] = 0) -> None:
     """Run the engine alone (triage, timers, escalations, notifications) without the web
     server. On SQLite only one engine works at a time; another one waits."""
-    from ..engine.engine import Engine
+    from ..engine.engine import Engine, Pacer
     from ..engine.kick import KickListener, socket_path
 
     settings = Settings()
@@ -179,11 +180,17 @@ def engine_run(once: Annotated[bool, typer.Option(help="one pass, then exit")] =
     if parent_pid:
         # Beside a server, accepting alerts comes first: under a burst the web workers get
         # the CPU, and triage works the backlog off right after.
-        os.nice(5)
+        os.nice(settings.engine_nice)
+        engine.pacer = Pacer(share=settings.engine_flood_share)
     listener = KickListener(socket_path(settings.var_dir))
     try:
         while not parent_pid or os.getppid() == parent_pid:  # orphaned: the server is gone
-            if not engine.drain():
+            if engine.drain():
+                continue
+            if pause := engine.paused_for():
+                # Held back in a flood: kicks wait in the socket (the next wait drains them).
+                time.sleep(min(pause, engine.idle_seconds()))
+            else:
                 listener.wait(engine.idle_seconds())
     finally:
         listener.close()

@@ -31,12 +31,44 @@ class Processor:
     name: str
     run: Callable[[Container], int]   # returns how many rows it handled
     every: float = 0.0                # at most once per this many seconds (0: every cycle)
+    paced: bool = False               # alert intake work: held back by the Pacer in a flood
+
+
+FLOOD_BACKLOG = intake_spool.BATCH
+
+
+@dataclass
+class Pacer:
+    """Under an alert flood, taking alerts comes first. While alerts keep arriving (the
+    newest spooled less than `recent` seconds ago), the paced processors (moving spooled
+    alerts in, triage) work at most `share` of the time: after spending t seconds they rest
+    t * (1 - share) / share. Timers and pages are not paced. Once the flood stops they run
+    flat out again. Used beside a server on SQLite (`tocsin serve`)."""
+
+    share: float = 0.2
+    recent: float = 1.0
+    paused_until: float = 0.0   # time.monotonic()
+
+    def after(self, spent: float, flooding: bool, now: float) -> None:
+        self.paused_until = now + spent * (1 - self.share) / self.share if flooding else 0.0
+
+    def paused_for(self, now: float) -> float:
+        return max(0.0, self.paused_until - now)
+
+
+def flooding(c: Container, recent: float) -> bool:
+    """Whether alerts pour in faster than the engine takes them: more than a batch spooled
+    and not moved yet, and still arriving (the newest spooled in the last `recent` s)."""
+    if c.spools is None:
+        return False
+    waiting, newest = intake_spool.inflow(c.uow, c.spools)
+    return waiting > FLOOD_BACKLOG and newest is not None and time.time() - newest < recent
 
 
 def default_processors() -> list[Processor]:
     return [
-        Processor("spool", _spool),
-        Processor("triage", lambda c: triage.process_pending(c.uow())),
+        Processor("spool", _spool, paced=True),
+        Processor("triage", lambda c: triage.process_pending(c.uow()), paced=True),
         Processor("group_flush", lambda c: triage.flush_groups(c.uow())),
         Processor("snooze_wakeup", lambda c: triage.wake_snoozed(c.uow())),
         Processor("escalator", lambda c: escalation.fire_due(c.uow())),
@@ -67,6 +99,7 @@ class Engine:
     _last: dict[str, float] = field(default_factory=dict)
     _lease_until: datetime | None = None
     _waiting_for: str = ""
+    pacer: Pacer | None = None
 
     def run_cycle(self) -> dict[str, int]:
         """One pass over every processor; a failing one is logged and the others still run.
@@ -74,16 +107,30 @@ class Engine:
         if not self._may_work():
             return {}
         done: dict[str, int] = {}
+        paced = self.pacer is not None and self.pacer.paused_for(time.monotonic()) == 0
+        spent = 0.0
         for p in self.processors:
             if p.every and time.monotonic() - self._last.get(p.name, -p.every) < p.every:
                 continue
-            self._last[p.name] = time.monotonic()
+            if p.paced and self.pacer is not None and not paced:
+                continue
+            started = self._last[p.name] = time.monotonic()
             try:
                 done[p.name] = p.run(self.container)
             except Exception:  # noqa: BLE001 - one processor's bug must not stop the others
                 log.exception("engine processor %s failed", p.name)
                 done[p.name] = -1
+            if p.paced:
+                spent += time.monotonic() - started
+        if paced and self.pacer is not None and any(done.get(p.name, 0) > 0
+                                                    for p in self.processors if p.paced):
+            self.pacer.after(spent, flooding(self.container, self.pacer.recent),
+                             time.monotonic())
         return done
+
+    def paused_for(self) -> float:
+        """Seconds until the paced processors may work again (0 when they may now)."""
+        return self.pacer.paused_for(time.monotonic()) if self.pacer is not None else 0.0
 
     def _may_work(self) -> bool:
         if self.container.write_lock is None:   # PostgreSQL: engines share the work

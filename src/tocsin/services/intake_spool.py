@@ -10,44 +10,55 @@ from ..store.spool import SpoolReader
 from ..store.uow import UnitOfWork
 
 BATCH = 2000
+TIDY_SECONDS = 5.0   # finished spools are deleted at least this often under a steady load
 
 
 def move(uow: Callable[..., UnitOfWork], reader: SpoolReader, limit: int = BATCH) -> int:
     """Move up to `limit` spooled events in one transaction of the main database, with how
-    far each spool has been moved; then delete them from their spools. Returns how many."""
+    far each spool has been moved. Returns how many were moved."""
     with reader.lock:   # engines of one process share the reader
         until = time.time()   # taken before reading: see store/spool.py on order
         with uow(read_only=True) as ro:
             marks = ro.intake.spool_marks()
         events = reader.pending(marks, until, limit)
-        if not events:
+        if events:
+            with uow() as w:
+                # Under the write lock, again: another engine may have moved some meanwhile.
+                marks = w.intake.spool_marks()
+                events = [e for e in events if e.id > marks.get(e.spool, 0)]
+                moved: dict[str, int] = {}
+                for e in events:
+                    moved[e.spool] = max(moved.get(e.spool, 0), e.id)
+                w.intake.move_spooled(events, moved)
+                w.commit()
+                marks.update(moved)
+        if not events or time.monotonic() - reader.tidied_at >= TIDY_SECONDS:
             _tidy(uow, reader, marks)
-            return 0
-        with uow() as w:
-            # Under the write lock, again: another engine may have moved some meanwhile.
-            marks = w.intake.spool_marks()
-            events = [e for e in events if e.id > marks.get(e.spool, 0)]
-            moved: dict[str, int] = {}
-            for e in events:
-                moved[e.spool] = max(moved.get(e.spool, 0), e.id)
-            w.intake.move_spooled(events, moved)
-            w.commit()
-        for name, upto in moved.items():
-            reader.forget(name, upto)
         return len(events)
 
 
 def _tidy(uow: Callable[..., UnitOfWork], reader: SpoolReader, marks: dict[str, int]) -> None:
-    """When idle: forget what an earlier run moved but did not delete (it stopped between
-    the two), and delete the spools of processes that are gone once they are empty."""
-    retired = []
-    for name in reader.names():
-        if name in marks:
-            reader.forget(name, marks[name])
-        if reader.retire(name):
-            retired.append(name)
+    """Delete finished spools that are moved whole, and their marks."""
+    reader.tidied_at = time.monotonic()
+    retired = [name for name in reader.names() if reader.retire(name, marks.get(name, 0))]
     if retired:
         with uow() as w:
             for name in retired:
                 w.intake.forget_spool(name)
             w.commit()
+
+
+def backlog(uow: Callable[..., UnitOfWork], reader: SpoolReader) -> int:
+    """Events spooled and not moved yet (counted)."""
+    with reader.lock:
+        with uow(read_only=True) as ro:
+            marks = ro.intake.spool_marks()
+        return reader.count(marks)
+
+
+def inflow(uow: Callable[..., UnitOfWork], reader: SpoolReader) -> tuple[int, float | None]:
+    """(about how many events are spooled and not moved yet, when the newest arrived)."""
+    with reader.lock:
+        with uow(read_only=True) as ro:
+            marks = ro.intake.spool_marks()
+        return reader.inflow(marks)

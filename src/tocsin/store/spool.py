@@ -4,9 +4,12 @@ database's single writer (triage, escalations, the UI). The engine moves spooled
 into `intake_events` (services/spool.py) and deletes them from the spool afterwards.
 
 A spool is `<database>.inbox/<pid>-<random>.db`; its writer holds an exclusive flock on
-`<same name>.owner` for as long as it lives, so the mover can tell a spool whose process is
-gone (drained, then deleted) from one still being written. Names are never reused, so
-"moved up to id N" bookkeeping in the main database can never match a newer file.
+`<same name>.owner` while it writes to it, so the mover can tell a spool still being written
+from one that is finished. The engine never writes to a spool (its writes would make the
+web worker wait for a process that runs at a lower priority): it records "moved up to id N"
+in the main database, and deletes a spool whole once it is finished and moved. A writer
+finishes its spool when its process ends or after ROTATE_ROWS rows / ROTATE_BYTES bytes,
+and starts a new one. Names are never reused, so a mark can never match a newer file.
 
 Order: every row carries `arrived`, the wall-clock time its batch was written, taken just
 before the write. The mover takes a time T first and then moves only rows with arrived <= T,
@@ -45,6 +48,9 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS events (
 _COLUMNS = "arrived, integration_id, received_at, content_type, body, alerts, result"
 # Rows per INSERT statement: 7 parameters each, well under SQLite's 32766 per statement.
 _ROWS_PER_STATEMENT = 1000
+# A writer starts a new spool after this much, so that moved events do not pile up on disk.
+ROTATE_ROWS = 50_000
+ROTATE_BYTES = 64 * 1024 * 1024
 SUFFIX = ".db"
 OWNER_SUFFIX = ".owner"
 
@@ -55,7 +61,7 @@ def spool_dir(db_path: str) -> Path:
 
 def stored_time(value: datetime) -> str:
     """A time as SQLAlchemy stores a UTC DateTime in SQLite (UTCDateTime, zone dropped)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -76,6 +82,7 @@ class SpoolWriter:
         self._con: sqlite3.Connection | None = None
         self._owner_fd: int | None = None
         self.name = ""
+        self._rows = self._bytes = 0
 
     def _open(self) -> sqlite3.Connection:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -83,15 +90,21 @@ class SpoolWriter:
         fd = os.open(self.directory / f"{name}{OWNER_SUFFIX}", os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)   # released by the kernel when this process ends
         con = _connect(self.directory / f"{name}{SUFFIX}")
+        # No checkpoints while writing: the engine reads the spool all the time, and a
+        # checkpoint cannot finish under a reader, so each commit would try again (copying
+        # pages and syncing the file). The spool is finished and deleted whole instead.
+        con.execute("PRAGMA wal_autocheckpoint=0")
         con.execute(_SCHEMA)
         con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self._con, self._owner_fd, self._pid, self.name = con, fd, os.getpid(), name
+        self._rows = self._bytes = 0
         return con
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         """Store event rows (services.intake.event_row) durably, in one transaction."""
         con = self._con if self._pid == os.getpid() and self._con else self._open()
         arrived = time.time()
+        size = 0
         chunks = [rows[i:i + _ROWS_PER_STATEMENT]
                   for i in range(0, len(rows), _ROWS_PER_STATEMENT)]
         if len(chunks) > 1:
@@ -100,9 +113,10 @@ class SpoolWriter:
             for chunk in chunks:
                 values: list[Any] = []
                 for r in chunk:
-                    result = r.get("result")
+                    result, alerts = r.get("result"), dumps(r["alerts"])
+                    size += len(r["body"]) + len(alerts)
                     values += (arrived, r["integration_id"], stored_time(r["received_at"]),
-                               r["content_type"], r["body"], dumps(r["alerts"]),
+                               r["content_type"], r["body"], alerts,
                                None if result is None else dumps(result))
                 # One statement is one transaction and one fsync (and one return to Python:
                 # the writer thread needs the interpreter lock back only once).
@@ -114,6 +128,10 @@ class SpoolWriter:
             if con.in_transaction:
                 con.execute("ROLLBACK")
             raise
+        self._rows += len(rows)
+        self._bytes += size
+        if self._rows >= ROTATE_ROWS or self._bytes >= ROTATE_BYTES:
+            self.close()   # finished: the mover deletes it once moved; the next write opens one
 
     def close(self) -> None:
         if self._con is not None and self._pid == os.getpid():
@@ -143,6 +161,7 @@ class SpoolReader:
         self.directory = directory
         self._cons: dict[str, sqlite3.Connection] = {}
         self.lock = threading.Lock()
+        self.tidied_at = 0.0   # time.monotonic() of the last look for finished spools
 
     def names(self) -> list[str]:
         if not self.directory.is_dir():
@@ -169,12 +188,9 @@ class SpoolReader:
             "LIMIT ?", (after, until, limit)).fetchall()
         return [SpooledEvent(name, *row) for row in rows]
 
-    def forget(self, name: str, upto: int) -> None:
-        """Delete what was moved (ids up to `upto`) from a spool."""
-        self._con(name).execute("DELETE FROM events WHERE id <= ?", (upto,))
-
-    def retire(self, name: str) -> bool:
-        """Delete a spool whose writer is gone and which holds nothing: True if deleted."""
+    def retire(self, name: str, moved_upto: int) -> bool:
+        """Delete a spool that is finished (its writer let go of it) and moved whole (no id
+        above `moved_upto`): True if deleted."""
         owner = self.directory / f"{name}{OWNER_SUFFIX}"
         try:
             fd = os.open(owner, os.O_RDWR | os.O_CREAT, 0o600)
@@ -184,8 +200,9 @@ class SpoolReader:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                return False   # its process still runs
-            if self._con(name).execute("SELECT 1 FROM events LIMIT 1").fetchone():
+                return False   # still being written
+            if self._con(name).execute("SELECT 1 FROM events WHERE id > ? LIMIT 1",
+                                       (moved_upto,)).fetchone():
                 return False
             self._cons.pop(name).close()
             for suffix in (SUFFIX, f"{SUFFIX}-wal", f"{SUFFIX}-shm"):
@@ -195,9 +212,22 @@ class SpoolReader:
         finally:
             os.close(fd)
 
-    def count(self) -> int:
-        """Events spooled and not yet deleted (moved or not)."""
-        return sum(self._con(n).execute("SELECT count(*) FROM events").fetchone()[0]
+    def inflow(self, marks: dict[str, int]) -> tuple[int, float | None]:
+        """(events spooled and not moved yet, when the newest spooled event arrived), both
+        cheap: ids in a spool have no gaps, so the backlog is its last id minus its mark."""
+        waiting, newest = 0, None
+        for name in self.names():
+            row = self._con(name).execute(
+                "SELECT id, arrived FROM events ORDER BY id DESC LIMIT 1").fetchone()
+            if row:
+                waiting += max(0, row[0] - marks.get(name, 0))
+                newest = row[1] if newest is None else max(newest, row[1])
+        return waiting, newest
+
+    def count(self, marks: dict[str, int]) -> int:
+        """Events spooled and not moved yet."""
+        return sum(self._con(n).execute("SELECT count(*) FROM events WHERE id > ?",
+                                        (marks.get(n, 0),)).fetchone()[0]
                    for n in self.names())
 
     def close(self) -> None:

@@ -128,10 +128,12 @@ class IntakeApp:
             # PagerDuty answers every invalid event with 400; its clients expect that.
             status = 400 if pd and exc.status == 422 else exc.status
             body = self._error(exc, pd)
+        data = orjson.dumps(body)
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/problem+json" if status >= 400
-                                 and not pd else b"application/json")]})
-        await send({"type": "http.response.body", "body": orjson.dumps(body)})
+                                 and not pd else b"application/json"),
+                                (b"content-length", b"%d" % len(data))]})
+        await send({"type": "http.response.body", "body": data})
 
     async def _handle(self, scope: dict, receive: Callable, pd: bool) -> tuple[int, Any]:
         if scope["method"] != "POST":

@@ -12,6 +12,8 @@ STATUSES = {"firing": "trigger", "resolved": "resolve"}
 VERSIONS = ("3", "4")
 # Labels that best tell one instance of an alert from another, for a generated summary.
 KEY_LABELS = ("service", "job", "instance", "namespace", "pod", "host", "cluster")
+LINK_ANNOTATIONS = (("runbook", ("runbook_url", "runbook")),
+                    ("dashboard", ("dashboard_url", "dashboard", "grafana_url")))
 
 
 @c.guarded
@@ -46,8 +48,7 @@ def parse_entry(entry: Any, path: str, *, source: str, group: Mapping[str, Any],
         source=source,
         action=action,
         dedup_key=_dedup_key(alert, labels, path),
-        summary=c.first_line(annotations.get("summary"), annotations.get("message"),
-                             fallback=generated_summary(labels, source)),
+        summary=_summary(annotations, labels, source),
         severity=sev,
         source_severity=source_sev,
         description=annotations.get("description", ""),
@@ -76,6 +77,13 @@ def _dedup_key(alert: Mapping[str, Any], labels: Mapping[str, str], path: str) -
     return c.labels_key(labels)
 
 
+def _summary(annotations: Mapping[str, str], labels: Mapping[str, str], source: str) -> str:
+    for key in ("summary", "message"):
+        if line := c.one_line(annotations.get(key)):
+            return line
+    return c.first_line(fallback=generated_summary(labels, source))   # only when needed
+
+
 def generated_summary(labels: Mapping[str, str], source: str) -> str:
     """`alertname (service=…, instance=…)` when no summary annotation was written."""
     name = labels.get("alertname") or f"{source} alert"
@@ -86,10 +94,11 @@ def generated_summary(labels: Mapping[str, str], source: str) -> str:
 def _links(alert: Mapping[str, Any], annotations: Mapping[str, str], base: str | None,
            path: str) -> dict[str, str]:
     links: dict[str, str] = {}
-    for name, keys in (("runbook", ("runbook_url", "runbook")),
-                       ("dashboard", ("dashboard_url", "dashboard", "grafana_url"))):
+    for name, keys in LINK_ANNOTATIONS:
         for key in keys:
-            c.add_link(links, name, annotations.get(key))
+            if key in annotations:
+                c.add_link(links, name, annotations[key])
     c.add_link(links, "generator", c.opt_str(alert, "generatorURL", path), base)
-    c.add_link(links, "source", base)
+    if base:   # cleaned once for the whole notification
+        links.setdefault("source", base)
     return links
