@@ -1,0 +1,76 @@
+"""In an alert flood the engine beside a server holds its intake work back (moving spooled
+alerts in, triage) to a share of the time, so that taking alerts comes first; timers and
+pages are never held back; when the flood stops, intake work runs flat out again."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tocsin.engine import engine as engine_mod
+from tocsin.engine.engine import Engine, Pacer, Processor, flooding
+from tocsin.services import intake
+from tocsin.services.intake import IntegrationInfo
+from tocsin.store.spool import SpoolWriter
+
+
+def test_rest_is_proportional_to_the_work_done_in_a_flood():
+    p = Pacer(share=0.2)
+    p.after(0.1, flooding=True, now=100.0)
+    assert p.paused_for(100.0) == pytest.approx(0.4)   # 0.1 s of work, then 0.4 s of rest
+    assert p.paused_for(100.3) == pytest.approx(0.1)
+    assert p.paused_for(100.5) == 0
+    p.after(0.1, flooding=False, now=101.0)
+    assert p.paused_for(101.0) == 0                     # no flood: no rest
+
+
+def engine_with(container, flood: bool, monkeypatch):
+    ran: list[str] = []
+    monkeypatch.setattr(engine_mod, "flooding", lambda c, recent: flood)
+    procs = [Processor("triage", lambda c: ran.append("triage") or 5, paced=True),
+             Processor("escalator", lambda c: ran.append("escalator") or 0)]
+    return Engine(container, procs, pacer=Pacer(share=0.5)), ran
+
+
+def test_paced_work_waits_in_a_flood_but_timers_do_not(sqlite_container, monkeypatch):
+    eng, ran = engine_with(sqlite_container, True, monkeypatch)
+    eng.processors[0].run = lambda c: (time.sleep(0.2), ran.append("triage"), 5)[-1]
+    eng.run_cycle()
+    assert ran == ["triage", "escalator"] and eng.paused_for() > 0.1
+    eng.run_cycle()
+    assert ran == ["triage", "escalator", "escalator"]   # triage rests, the escalator runs
+    time.sleep(eng.paused_for() + 0.01)
+    eng.run_cycle()
+    assert ran[-2:] == ["triage", "escalator"]
+
+
+def test_without_a_flood_nothing_waits(sqlite_container, monkeypatch):
+    eng, ran = engine_with(sqlite_container, False, monkeypatch)
+    for _ in range(3):
+        eng.run_cycle()
+    assert ran.count("triage") == 3 and eng.paused_for() == 0
+
+
+def test_an_engine_without_a_pacer_never_waits(sqlite_container):
+    ran: list[str] = []
+    eng = Engine(sqlite_container, [Processor("triage", lambda c: ran.append("t") or 5,
+                                              paced=True)])
+    eng.run_cycle()
+    eng.run_cycle()
+    assert ran == ["t", "t"] and eng.paused_for() == 0
+
+
+def test_a_flood_is_a_backlog_that_still_grows(sqlite_container, monkeypatch):
+    c = sqlite_container
+    info = IntegrationInfo(1, "x", "alertmanager", 1, {}, True)
+    rows = [intake.event_row(info, c.clock.now(), "application/json", b"{}", [])
+            for _ in range(30)]
+    assert not flooding(c, recent=1.0)                  # nothing spooled
+    monkeypatch.setattr(engine_mod, "FLOOD_BACKLOG", 20)
+    SpoolWriter(c.spool_dir).write(rows[:10])
+    assert not flooding(c, recent=1.0)                  # a few: the engine keeps up
+    SpoolWriter(c.spool_dir).write(rows[10:])
+    assert flooding(c, recent=1.0)                      # 30 waiting, just arrived
+    time.sleep(0.05)
+    assert not flooding(c, recent=0.01)                 # waiting, but no longer arriving
