@@ -254,11 +254,21 @@ def clean_text(text: str) -> str:
     return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
+def _clean_map(mapping: Mapping[Any, Any]) -> dict[str, str]:
+    """A str -> str copy any database can store (see clean_text)."""
+    try:
+        text = "".join(mapping) + "".join(mapping.values())
+    except TypeError:   # a key or value that is not a string yet
+        text = None
+    if text is not None and text.isascii() and "\x00" not in text:
+        return dict(mapping)   # the common case, checked in C
+    return {clean_text(str(k)): clean_text(stringify(v)) for k, v in mapping.items()}
+
+
 def make_alert(*, source: str, action: str, dedup_key: str, summary: str, **fields: Any) -> InboundAlert:
     """An InboundAlert with the limits enforced (key length, one-line summary, string labels)."""
     for name in ("labels", "annotations", "links"):
-        mapping = fields.get(name) or {}
-        fields[name] = {clean_text(str(k)): clean_text(stringify(v)) for k, v in mapping.items()}
+        fields[name] = _clean_map(fields.get(name) or {})
     for name in ("service", "source_severity"):
         text = clean_text(fields.get(name) or "").strip()
         fields[name] = text or None
