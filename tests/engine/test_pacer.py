@@ -74,3 +74,30 @@ def test_a_flood_is_a_backlog_that_still_grows(sqlite_container, monkeypatch):
     assert flooding(c, recent=1.0)                      # 30 waiting, just arrived
     time.sleep(0.05)
     assert not flooding(c, recent=0.01)                 # waiting, but no longer arriving
+
+
+def test_a_rest_never_lasts_more_than_longest():
+    p = Pacer(share=0.05)
+    p.after(10.0, flooding=True, now=0.0)   # e.g. a batch that waited for the write lock
+    assert p.paused_for(0.0) == p.longest == 2.0
+
+
+def test_the_rest_ends_when_the_flood_does(sqlite_container, monkeypatch):
+    eng, ran = engine_with(sqlite_container, True, monkeypatch)
+    eng.processors[0].run = lambda c: (time.sleep(0.2), ran.append("triage"), 5)[-1]
+    eng.run_cycle()
+    assert eng.paused_for() > 0.1
+    monkeypatch.setattr(engine_mod, "flooding", lambda c, recent: False)   # it stopped
+    eng.run_cycle()
+    assert ran.count("triage") == 2
+
+
+def test_an_error_while_pacing_does_not_stop_the_engine(sqlite_container, monkeypatch):
+    eng, ran = engine_with(sqlite_container, True, monkeypatch)
+
+    def broken(c, recent):
+        raise OSError("disk gone")
+    monkeypatch.setattr(engine_mod, "flooding", broken)
+    eng.run_cycle()
+    eng.run_cycle()
+    assert ran == ["triage", "escalator", "triage", "escalator"]   # no flood assumed

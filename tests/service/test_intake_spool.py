@@ -124,8 +124,9 @@ def test_spools_of_gone_processes_are_deleted_once_empty(sqlite_container, integ
     assert intake_spool.move(c.uow, c.spools) == 0   # idle: tidies up
     assert c.spools.names() == [live.name]
     assert not list(c.spool_dir.glob(f"{gone.name}*"))
-    with c.uow(read_only=True) as u:
-        assert [s.name for s in u.session.scalars(select(IntakeSpool))] == [live.name]
+    with c.uow(read_only=True) as u:   # the gone spool's mark stays, as a tombstone
+        assert sorted(s.name for s in u.session.scalars(select(IntakeSpool))) == sorted(
+            [live.name, gone.name])
     live.write([row(c, integ, "again")])
     assert intake_spool.move(c.uow, c.spools) == 1
     assert keys(c) == ["live", "gone", "again"] or keys(c) == ["gone", "live", "again"]
@@ -162,3 +163,62 @@ def test_postgresql_has_no_spool(container):
         assert container.spool_dir is not None and isinstance(container.spools, SpoolReader)
     else:
         assert container.spool_dir is None and container.spools is None
+
+
+def test_a_clock_that_steps_back_loses_nothing(sqlite_container, integ, monkeypatch):
+    c = sqlite_container
+    writer = SpoolWriter(c.spool_dir)
+    monkeypatch.setattr(spool.time, "time", lambda: 1000.5)
+    writer.write([row(c, integ, "first")])
+    monkeypatch.setattr(spool.time, "time", lambda: 999.7)   # NTP steps the clock back
+    writer.write([row(c, integ, "second")])
+    assert [e.arrived for e in c.spools.pending({}, 2000.0, 10)] == [1000.5, 1000.5]
+    assert c.spools.pending({}, 999.8, 10) == []   # nothing is taken out of order
+    monkeypatch.undo()
+    assert intake_spool.move(c.uow, c.spools) == 2
+    assert keys(c) == ["first", "second"]
+
+
+def test_a_spool_that_cannot_be_read_does_not_stop_the_others(sqlite_container, integ,
+                                                                caplog):
+    c = sqlite_container
+    SpoolWriter(c.spool_dir).write([row(c, integ, "good")])
+    (c.spool_dir / "999-bad.db").write_bytes(b"this is not a database" * 100)
+    other = SpoolWriter(c.spool_dir)
+    other.write([row(c, integ, "newer")])
+    with other._con:   # a spool of another (future) format
+        other._con.execute("PRAGMA user_version=99")
+    assert intake_spool.move(c.uow, c.spools) == 1
+    assert keys(c) == ["good"]
+    assert "999-bad" in caplog.text and "schema version 99" in caplog.text
+    assert (c.spool_dir / "999-bad.db").exists()   # kept for a person to look at
+
+
+def test_a_move_takes_about_max_bytes(sqlite_container, integ, monkeypatch):
+    c = sqlite_container
+    SpoolWriter(c.spool_dir).write([row(c, integ, str(i)) for i in range(10)])
+    size = len(row(c, integ, "0")["body"]) + len(spool.dumps(row(c, integ, "0")["alerts"]))
+    monkeypatch.setattr(spool, "MOVE_BYTES", size * 3)
+    moves = []
+    while n := intake_spool.move(c.uow, c.spools):
+        moves.append(n)
+    assert moves == [3, 3, 3, 1] and keys(c) == [str(i) for i in range(10)]
+
+
+def test_a_stale_mover_does_not_move_a_retired_spool_again(sqlite_container, integ):
+    c = sqlite_container
+    writer = SpoolWriter(c.spool_dir)
+    writer.write([row(c, integ, "once")])
+    stale = SpoolReader(c.spool_dir)
+    with c.uow(read_only=True) as u:
+        old_marks = u.intake.spool_marks()
+    seen = stale.pending(old_marks, time.time(), 10)       # read, then stalled
+    writer.close()
+    assert intake_spool.move(c.uow, c.spools) == 1          # the other engine moves it ...
+    assert intake_spool.move(c.uow, c.spools) == 0          # ... and retires the spool
+    assert c.spools.names() == []
+    with c.uow() as w:                                      # the stale one wakes up
+        marks = w.intake.spool_marks()
+        assert [e for e in seen if e.id > marks.get(e.spool, 0)] == []
+    assert keys(c) == ["once"]
+    stale.close()

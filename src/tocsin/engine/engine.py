@@ -47,10 +47,15 @@ class Pacer:
 
     share: float = 0.2
     recent: float = 1.0
+    longest: float = 2.0        # a rest never lasts longer than this
     paused_until: float = 0.0   # time.monotonic()
 
     def after(self, spent: float, flooding: bool, now: float) -> None:
-        self.paused_until = now + spent * (1 - self.share) / self.share if flooding else 0.0
+        rest = min(self.longest, spent * (1 - self.share) / self.share)
+        self.paused_until = now + rest if flooding else 0.0
+
+    def resume(self) -> None:
+        self.paused_until = 0.0
 
     def paused_for(self, now: float) -> float:
         return max(0.0, self.paused_until - now)
@@ -107,6 +112,9 @@ class Engine:
         if not self._may_work():
             return {}
         done: dict[str, int] = {}
+        if self.pacer is not None and self.pacer.paused_for(time.monotonic()) and \
+                not self._flooding():
+            self.pacer.resume()   # the flood is over: no need to rest any longer
         paced = self.pacer is not None and self.pacer.paused_for(time.monotonic()) == 0
         spent = 0.0
         for p in self.processors:
@@ -124,9 +132,15 @@ class Engine:
                 spent += time.monotonic() - started
         if paced and self.pacer is not None and any(done.get(p.name, 0) > 0
                                                     for p in self.processors if p.paced):
-            self.pacer.after(spent, flooding(self.container, self.pacer.recent),
-                             time.monotonic())
+            self.pacer.after(spent, self._flooding(), time.monotonic())
         return done
+
+    def _flooding(self) -> bool:
+        try:
+            return self.pacer is not None and flooding(self.container, self.pacer.recent)
+        except Exception:  # noqa: BLE001 - pacing is an optimisation: never stop the engine
+            log.exception("could not tell whether alerts are flooding in")
+            return False
 
     def paused_for(self) -> float:
         """Seconds until the paced processors may work again (0 when they may now)."""

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Json
-from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
 from sqlalchemy.orm import defer
 
 from .db import SqliteWriteLock
@@ -104,9 +104,6 @@ class IntakeRepo(_Repo):
                   "result": e.result} for e in events])
         for name, upto in marks.items():
             self.s.merge(IntakeSpool(name=name, moved_upto=upto))
-
-    def forget_spool(self, name: str) -> None:
-        self.s.execute(delete(IntakeSpool).where(IntakeSpool.name == name))
 
 
 class DeadLetterRepo(_Repo):

@@ -29,7 +29,8 @@ class Integration(Base):
 
 class IntakeEvent(Base):
     """One accepted request: its raw body and the alerts parsed from it. Written by the
-    intake hot path (committed before the sender gets its 2xx), triaged by the engine."""
+    intake hot path before the sender gets its 2xx (on SQLite first to the worker's spool,
+    moved here by the engine: store/spool.py), triaged by the engine."""
 
     __tablename__ = "intake_events"
     id: Mapped[int] = mapped_column(primary_key=True)
