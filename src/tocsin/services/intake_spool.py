@@ -17,6 +17,8 @@ def move(uow: Callable[..., UnitOfWork], reader: SpoolReader, limit: int = BATCH
     """Move up to `limit` spooled events in one transaction of the main database, with how
     far each spool has been moved. Returns how many were moved."""
     with reader.lock:   # engines of one process share the reader
+        if not reader.names():
+            return 0
         until = time.time()   # taken before reading: see store/spool.py on order
         with uow(read_only=True) as ro:
             marks = ro.intake.spool_marks()
