@@ -57,7 +57,11 @@ class IntakeRepo(_Repo):
         backlog of 100-alert events is not decoded whole to take a few of them."""
         q = (select(IntakeEvent).where(IntakeEvent.processed_at.is_(None))
              .options(defer(IntakeEvent.body))  # raw bodies are for people, not for triage
-             .order_by(IntakeEvent.id).limit(limit).execution_options(yield_per=16))
+             .order_by(IntakeEvent.id).limit(limit))
+        if self.s.get_bind().dialect.name == "sqlite":
+            # SQLite steps a plain cursor: pages cost nothing. (On PostgreSQL yield_per
+            # means a server-side cursor, round trips on every poll: read it whole there.)
+            q = q.execution_options(yield_per=16)
         taken: list[IntakeEvent] = []
         count = 0
         result = self.s.scalars(q)
