@@ -60,7 +60,7 @@ def test_spooled_events_arrive_in_intake_events_as_written(sqlite_container, int
     assert first.body == b'{"k":"a"}' and first.processed_at is None and first.result is None
     assert first.alerts == [row(c, integ, "a")["alerts"][0]]
     assert second.result == {"notices": [{"kind": "x"}]}
-    assert intake_spool.backlog(c.uow, c.spools) == 0
+    assert intake_spool.inflow(c.uow, c.spools)[0] == 0
     assert intake_spool.move(c.uow, c.spools) == 0
 
 
@@ -94,7 +94,7 @@ def test_moved_events_are_never_moved_again(sqlite_container, integ):
     restarted = SpoolReader(c.spool_dir)          # an engine that starts again
     assert intake_spool.move(c.uow, restarted) == 0
     assert keys(c) == ["a", "b"]
-    assert intake_spool.backlog(c.uow, restarted) == 0
+    assert intake_spool.inflow(c.uow, restarted)[0] == 0
     restarted.close()
 
 
@@ -143,7 +143,7 @@ def test_events_of_a_deleted_integration_are_dropped_not_stuck(sqlite_container,
         u.commit()
     assert intake_spool.move(c.uow, c.spools) == 2   # taken off the spool either way
     assert keys(c) == ["kept"]
-    assert intake_spool.backlog(c.uow, c.spools) == 0
+    assert intake_spool.inflow(c.uow, c.spools)[0] == 0
 
 
 def test_a_big_group_is_one_transaction(sqlite_container, integ):

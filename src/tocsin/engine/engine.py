@@ -112,15 +112,13 @@ class Engine:
         if not self._may_work():
             return {}
         done: dict[str, int] = {}
-        if self.pacer is not None and self.pacer.paused_for(time.monotonic()) and \
-                not self._flooding():
+        if self.paused_for() and not self._flooding():
             self.pacer.resume()   # the flood is over: no need to rest any longer
-        paced = self.pacer is not None and self.pacer.paused_for(time.monotonic()) == 0
-        spent = 0.0
+        resting, spent = self.paused_for() > 0, 0.0
         for p in self.processors:
             if p.every and time.monotonic() - self._last.get(p.name, -p.every) < p.every:
                 continue
-            if p.paced and self.pacer is not None and not paced:
+            if p.paced and resting:
                 continue
             started = self._last[p.name] = time.monotonic()
             try:
@@ -130,8 +128,8 @@ class Engine:
                 done[p.name] = -1
             if p.paced:
                 spent += time.monotonic() - started
-        if paced and self.pacer is not None and any(done.get(p.name, 0) > 0
-                                                    for p in self.processors if p.paced):
+        if self.pacer is not None and not resting and any(
+                done.get(p.name, 0) > 0 for p in self.processors if p.paced):
             self.pacer.after(spent, self._flooding(), time.monotonic())
         return done
 

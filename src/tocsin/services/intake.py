@@ -3,6 +3,7 @@ in batches), keep what cannot be parsed as dead letters, and replay those."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 from collections.abc import Callable
@@ -146,7 +147,7 @@ def event_writer(engine: Engine, lock: SqliteWriteLock | None,
     them on), on PostgreSQL straight into intake_events."""
     if spools is not None:
         return SpoolWriter(spools).write
-    return lambda rows: write_intake_events(engine, lock, rows)
+    return functools.partial(insert_events, engine, lock)
 
 
 def keep_dead_letter(uow: UnitOfWork, integration_id: int | None, reason: str, path: str,

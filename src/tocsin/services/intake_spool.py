@@ -48,14 +48,6 @@ def _tidy(reader: SpoolReader, marks: dict[str, int]) -> None:
         reader.retire(name, marks.get(name, 0))
 
 
-def backlog(uow: Callable[..., UnitOfWork], reader: SpoolReader) -> int:
-    """Events spooled and not moved yet (counted)."""
-    with reader.lock:
-        with uow(read_only=True) as ro:
-            marks = ro.intake.spool_marks()
-        return reader.count(marks)
-
-
 def inflow(uow: Callable[..., UnitOfWork], reader: SpoolReader) -> tuple[int, float | None]:
     """(about how many events are spooled and not moved yet, when the newest arrived)."""
     with reader.lock:

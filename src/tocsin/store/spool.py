@@ -291,11 +291,6 @@ class SpoolReader:
                 newest = arrived if newest is None else max(newest, arrived)
         return waiting, newest
 
-    def count(self, marks: dict[str, int]) -> int:
-        """Events spooled and not moved yet."""
-        return sum(r[0] for n in self.names() for r in self._query(
-            n, "SELECT count(*) FROM events WHERE id > ?", (marks.get(n, 0),)))
-
     def close(self) -> None:
         for con in self._cons.values():
             con.close()
