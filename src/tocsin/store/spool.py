@@ -41,8 +41,11 @@ from .db import dumps
 log = logging.getLogger("tocsin.spool")
 
 SCHEMA_VERSION = 1
+# `id` is the rowid, without AUTOINCREMENT (which costs a write of sqlite_sequence's page on
+# every commit): rows are never deleted from a spool, so ids still only grow, without gaps.
+# (Spools written before this had AUTOINCREMENT; they read the same.)
 _SCHEMA = """CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     arrived REAL NOT NULL,
     integration_id INTEGER NOT NULL,
     received_at TEXT NOT NULL,
@@ -69,7 +72,9 @@ def spool_dir(db_path: str) -> Path:
 
 def stored_time(value: datetime) -> str:
     """A time as SQLAlchemy stores a UTC DateTime in SQLite (UTCDateTime, zone dropped)."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:   # the clock's times are UTC already (the usual case)
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:-6]   # without "+00:00"
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -8,6 +8,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tocsin.domain.alert import ParseError
 from tocsin.integrations.inbound import alertmanager
@@ -178,3 +180,58 @@ def test_error_points_at_the_bad_entry():
     with pytest.raises(ParseError) as info:
         alertmanager.parse(body, {}, {})
     assert info.value.path == "alerts[1].status"
+
+
+# --- the plain-entry fast path gives what the full path gives -----------------------------------
+
+_WORDS = st.sampled_from(["firing", "resolved", "Firing", " resolved ", "pending", ""])
+_TEXT = st.text(max_size=12) | st.sampled_from(["critical", "warning", "P1", "checkout", " x  y ",
+                                               "\tdisk\nfull ", "é", "a\x00b", "x" * 300])
+_VALUE = _TEXT | st.integers() | st.none() | st.booleans() | st.lists(st.integers(), max_size=2)
+_KEYS = st.sampled_from(["alertname", "severity", "service", "instance", "summary", "message",
+                         "description", "runbook_url", "dashboard", "é", ""]) | st.text(max_size=6)
+_MAP = st.dictionaries(_KEYS, _TEXT, max_size=5) | st.dictionaries(_KEYS, _VALUE, max_size=4) \
+    | st.fixed_dictionaries({}, optional={k: _TEXT for k in (
+        "alertname", "severity", "service", "instance", "summary", "message", "description",
+        "runbook_url", "dashboard_url")})
+_TIME = st.sampled_from(["2026-11-27T12:29:28Z", "2026-11-27T12:29:28.123+02:00",
+                         "0001-01-01T00:00:00Z", "", "2026-11-27T12:29:28", "yesterday",
+                         " 2026-11-27T12:29:28Z "]) | st.none() | st.integers(0, 2 ** 31)
+_URL = st.sampled_from(["http://prom:9090/graph?g0.expr=up", "/graph", "javascript:x", ""]) \
+    | st.none() | st.integers()
+_ENTRY = st.fixed_dictionaries({}, optional={
+    "status": _WORDS | _VALUE, "labels": _MAP | _VALUE, "annotations": _MAP | _VALUE,
+    "fingerprint": _TEXT | _VALUE, "generatorURL": _URL, "startsAt": _TIME, "endsAt": _TIME})
+
+
+_PLAIN_TEXT = st.sampled_from(["critical", "Warning", "p1", "checkout", " x  y ", "\tdisk\nfull ",
+                               "", "x" * 600, "f" * 240, "http://runbooks/x", "/relative"]) \
+    | st.text(st.characters(max_codepoint=127, blacklist_characters="\x00"), max_size=8)
+_PLAIN_MAP = st.fixed_dictionaries({}, optional={k: _PLAIN_TEXT for k in (
+    "alertname", "severity", "service", "job", "instance", "summary", "message", "description",
+    "runbook_url", "runbook", "dashboard", "grafana_url")})
+# Entries the fast path mostly takes (and some it must refuse).
+_PLAIN_ENTRY = st.fixed_dictionaries(
+    {"status": st.sampled_from(["firing", "resolved"]), "labels": _PLAIN_MAP},
+    optional={"annotations": _PLAIN_MAP, "fingerprint": st.none() | st.sampled_from(
+        ["711c95e367dfcd66", " 93909538bba39bb0 ", "f" * 240, "f" * 300, "", "é"]),
+              "generatorURL": _URL, "startsAt": _TIME, "endsAt": _TIME})
+
+
+@settings(max_examples=800, deadline=None)
+@given(entry=_PLAIN_ENTRY | _ENTRY | _VALUE, base=st.sampled_from([None, "http://am:9093"]))
+def test_plain_entries_parse_as_the_full_path_parses_them(entry, base):
+    fast = alertmanager.plain_entry(entry, "alertmanager", base)
+    if fast is not None:
+        assert fast == alertmanager.full_entry(entry, "alerts[0]", source="alertmanager",
+                                               group={}, base=base)
+
+
+@pytest.mark.parametrize("name", [FIRING, RESOLVED, V3, V4_ALERTA])
+def test_real_entries_take_the_plain_path(name):
+    body = payload(name)
+    for entry in body["alerts"]:
+        fast = alertmanager.plain_entry(entry, "alertmanager", "http://vm:19093")
+        assert fast is not None
+        assert fast == alertmanager.full_entry(entry, "alerts[0]", source="alertmanager",
+                                               group=body, base="http://vm:19093")
