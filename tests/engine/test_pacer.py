@@ -8,9 +8,10 @@ import time
 
 import pytest
 
+from tocsin.domain.auth import cli_actor
 from tocsin.engine import engine as engine_mod
 from tocsin.engine.engine import Engine, Pacer, Processor, flooding
-from tocsin.services import intake
+from tocsin.services import alerts, catalog, intake
 from tocsin.services.intake import IntegrationInfo
 from tocsin.store.spool import SpoolWriter
 
@@ -101,3 +102,28 @@ def test_an_error_while_pacing_does_not_stop_the_engine(sqlite_container, monkey
     eng.run_cycle()
     eng.run_cycle()
     assert ran == ["triage", "escalator", "triage", "escalator"]   # no flood assumed
+
+
+def test_on_postgresql_a_flood_is_untriaged_events_still_arriving(container, clock, monkeypatch):
+    """Without spools (PostgreSQL) intake stores straight into intake_events: the backlog is
+    what triage has not taken yet."""
+    c = container
+    if c.spools is not None:
+        pytest.skip("SQLite floods are measured in the spools (test above)")
+    catalog.create_service(c.uow(), cli_actor(), catalog.ServiceInput("checkout", tier=1))
+    integ = alerts.create_integration(c.uow(), cli_actor(), "prom", "alertmanager", "checkout",
+                                      {}, "http://t")
+    info = intake.lookup(c.uow(read_only=True), integ.key)
+    monkeypatch.setattr(engine_mod, "FLOOD_BACKLOG", 20)
+    rows = lambda n: [intake.event_row(info, c.clock.now(), "application/json", b"{}", [])  # noqa: E731
+                      for _ in range(n)]
+    assert not flooding(c, recent=1.0)                  # nothing stored
+    intake.insert_events(c.engine, c.write_lock, rows(10))
+    assert not flooding(c, recent=1.0)                  # a few: triage keeps up
+    intake.insert_events(c.engine, c.write_lock, rows(20))
+    assert flooding(c, recent=1.0)                      # 30 untriaged, just received
+    clock.advance(seconds=2)
+    assert not flooding(c, recent=1.0)                  # untriaged, but no longer arriving
+    Engine(c).drain()
+    intake.insert_events(c.engine, c.write_lock, rows(5))
+    assert not flooding(c, recent=1.0)                  # triaged: only the 5 new ones wait

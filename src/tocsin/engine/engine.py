@@ -40,10 +40,11 @@ FLOOD_BACKLOG = intake_spool.BATCH
 @dataclass
 class Pacer:
     """Under an alert flood, taking alerts comes first. While alerts keep arriving (the
-    newest spooled less than `recent` seconds ago), the paced processors (moving spooled
+    newest one less than `recent` seconds old), the paced processors (moving spooled
     alerts in, triage) work at most `share` of the time: after spending t seconds they rest
     t * (1 - share) / share. Timers and pages are not paced. Once the flood stops they run
-    flat out again. Used beside a server on SQLite (`tocsin serve`)."""
+    flat out again. Used by the engine beside a server (`tocsin serve`), on either database:
+    the web workers and the engine share the machine's cores."""
 
     share: float = 0.2
     recent: float = 1.0
@@ -62,12 +63,15 @@ class Pacer:
 
 
 def flooding(c: Container, recent: float) -> bool:
-    """Whether alerts pour in faster than the engine takes them: more than a batch spooled
-    and not moved yet, and still arriving (the newest spooled in the last `recent` s)."""
-    if c.spools is None:
-        return False
-    waiting, newest = intake_spool.inflow(c.uow, c.spools)
-    return waiting > FLOOD_BACKLOG and newest is not None and time.time() - newest < recent
+    """Whether alerts pour in faster than the engine takes them: more than a batch waiting
+    (on SQLite spooled and not moved yet, on PostgreSQL stored and not triaged yet), and
+    still arriving (the newest in the last `recent` seconds)."""
+    if c.spools is not None:
+        waiting, newest = intake_spool.inflow(c.uow, c.spools)
+        return waiting > FLOOD_BACKLOG and newest is not None and time.time() - newest < recent
+    waiting, received = triage.inflow(c.uow(read_only=True), FLOOD_BACKLOG + 1)
+    return (waiting > FLOOD_BACKLOG and received is not None
+            and (c.clock.now() - received).total_seconds() < recent)
 
 
 def default_processors() -> list[Processor]:

@@ -171,6 +171,12 @@ def process_pending(uow: UnitOfWork, limit: int = 500, max_alerts: int | None = 
         return len(events)
 
 
+def inflow(uow: UnitOfWork, cap: int) -> tuple[int, datetime | None]:
+    """(untriaged events, counted up to `cap`; when the newest event was received)."""
+    with uow:
+        return uow.intake.inflow(cap)
+
+
 def _process_event(uow: UnitOfWork, ctx: Context,
                    ev: IntakeEvent) -> list[tuple[str, Alert | None, str]]:
     integ = ctx.integration(uow, ev.integration_id)

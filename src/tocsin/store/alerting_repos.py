@@ -75,6 +75,16 @@ class IntakeRepo(_Repo):
             result.close()
         return taken
 
+    def inflow(self, cap: int) -> tuple[int, datetime | None]:
+        """(untriaged events, counted up to `cap`; when the newest event was received).
+        Two index reads whatever the backlog (the partial pending index, the primary key)."""
+        waiting = self.s.scalar(select(func.count()).select_from(
+            select(IntakeEvent.id).where(IntakeEvent.processed_at.is_(None)).limit(cap)
+            .subquery())) or 0
+        newest = self.s.scalar(select(IntakeEvent.received_at)
+                               .order_by(IntakeEvent.id.desc()).limit(1))
+        return waiting, newest
+
     def get(self, event_id: int) -> IntakeEvent | None:
         return self.s.get(IntakeEvent, event_id)
 
