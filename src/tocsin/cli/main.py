@@ -86,7 +86,8 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "",
             engine.start()
         uvicorn.run("tocsin.web.asgi:app", host=host or settings.host,
                     port=port or settings.port, workers=workers, log_level="info",
-                    proxy_headers=False, access_log=access_log)
+                    proxy_headers=False, access_log=access_log,
+                    http="tocsin.web.fastpath:IntakeHttpProtocol")
     finally:
         if engine:
             engine.stop()

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -121,26 +121,34 @@ class IntakeApp:
             svc.event_writer(container.engine, container.write_lock, container.spool_dir), kick)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        pd = scope["path"] == PAGERDUTY_PATH
-        try:
-            status, body = await self._handle(scope, receive, pd)
-        except Rejected as exc:
-            # PagerDuty answers every invalid event with 400; its clients expect that.
-            status = 400 if pd and exc.status == 422 else exc.status
-            body = self._error(exc, pd)
-        data = orjson.dumps(body)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        status, ctype, data = await self.answer(scope["method"], scope["path"], headers,
+                                                lambda: self._read(receive, headers))
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/problem+json" if status >= 400
-                                 and not pd else b"application/json"),
+                    "headers": [(b"content-type", ctype),
                                 (b"content-length", b"%d" % len(data))]})
         await send({"type": "http.response.body", "body": data})
 
-    async def _handle(self, scope: dict, receive: Callable, pd: bool) -> tuple[int, Any]:
-        if scope["method"] != "POST":
-            raise Rejected(405, "send alerts with POST", keep=False)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        raw = await self._read(receive, headers)
-        info = await self._integration(scope, raw, pd)
+    async def answer(self, method: str, path: str, headers: dict[str, str],
+                     body: Callable[[], Awaitable[bytes]]) -> tuple[int, bytes, bytes]:
+        """(status, content type, JSON body) for one intake request, whichever server
+        carries it (this ASGI app, or web/fastpath.py's lean protocol). `headers` have
+        lower-case names; `body()` gives the request body, or raises Rejected (413)."""
+        pd = path == PAGERDUTY_PATH
+        try:
+            if method != "POST":
+                raise Rejected(405, "send alerts with POST", keep=False)
+            status, out = await self._accept(path, headers, await body(), pd)
+        except Rejected as exc:
+            # PagerDuty answers every invalid event with 400; its clients expect that.
+            status = 400 if pd and exc.status == 422 else exc.status
+            out = self._error(exc, pd)
+        ctype = b"application/problem+json" if status >= 400 and not pd else b"application/json"
+        return status, ctype, orjson.dumps(out)
+
+    async def _accept(self, path: str, headers: dict[str, str], raw: bytes,
+                      pd: bool) -> tuple[int, Any]:
+        info = await self._integration(path, raw, pd)
         ctype = headers.get("content-type", "")
         try:
             svc.check_content_type(info, ctype)
@@ -174,23 +182,32 @@ class IntakeApp:
             return await run_in_threadpool(svc.parse, info, raw, headers, certs)
         return svc.parse(info, raw, headers)
 
+    def too_big(self, declared: str | None) -> bool:
+        """Whether a declared content-length is over the limit (refused before reading)."""
+        return bool(declared and declared.isdigit() and int(declared) > self.max_bytes)
+
+    def over_limit(self, declared: str | None = None) -> Rejected:
+        if declared is not None:
+            return Rejected(413, f"body of {declared} bytes is over the {self.max_bytes} limit",
+                            keep=False)
+        return Rejected(413, f"body is over the {self.max_bytes} byte limit", keep=False)
+
     async def _read(self, receive: Callable, headers: dict[str, str]) -> bytes:
         declared = headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            raise Rejected(413, f"body of {declared} bytes is over the {self.max_bytes} limit",
-                           keep=False)
+        if self.too_big(declared):
+            raise self.over_limit(declared)
         chunks, size = [], 0
         while True:
             msg = await receive()
             chunk = msg.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                raise Rejected(413, f"body is over the {self.max_bytes} byte limit", keep=False)
+                raise self.over_limit()
             chunks.append(chunk)
             if not msg.get("more_body"):
                 return b"".join(chunks)
 
-    async def _integration(self, scope: dict, raw: bytes, pd: bool) -> IntegrationInfo:
+    async def _integration(self, path: str, raw: bytes, pd: bool) -> IntegrationInfo:
         if pd:
             try:
                 key = orjson.loads(raw).get("routing_key")
@@ -199,7 +216,7 @@ class IntakeApp:
             if not isinstance(key, str) or not key:
                 raise Rejected(400, "routing_key is required", "routing_key", keep=False)
         else:
-            key = scope["path"][len(PREFIX):].strip("/")
+            key = path[len(PREFIX):].strip("/")
         info = await self.cache.get(key) if key else None
         if info is None:
             raise Rejected(404, "no integration has this key", keep=False)
