@@ -127,3 +127,4 @@ def test_on_postgresql_a_flood_is_untriaged_events_still_arriving(container, clo
     Engine(c).drain()
     intake.insert_events(c.engine, c.write_lock, rows(5))
     assert not flooding(c, recent=1.0)                  # triaged: only the 5 new ones wait
+

@@ -21,7 +21,7 @@ from ..domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from ..integrations.inbound import DESCRIPTIONS, PARSERS, cloudwatch
 from ..integrations.inbound import sns_signature as sns
 from ..integrations.outbound.sns_certs import CertFetcher, CertUnavailable
-from ..store.alerting_repos import write_intake_events
+from ..store.alerting_repos import PgEventWriter, write_intake_events
 from ..store.db import SqliteWriteLock
 from ..store.models import DeadLetter, IntakeEvent
 from ..store.spool import SpoolWriter
@@ -147,6 +147,8 @@ def event_writer(engine: Engine, lock: SqliteWriteLock | None,
     them on), on PostgreSQL straight into intake_events."""
     if spools is not None:
         return SpoolWriter(spools).write
+    if engine.dialect.name == "postgresql":
+        return PgEventWriter(engine).write
     return functools.partial(insert_events, engine, lock)
 
 
