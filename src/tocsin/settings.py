@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     # under a burst, taking alerts comes first and triage catches up right after.
     engine_nice: int = Field(default=10, ge=0, le=19)
     # ... and while alerts pour in, its triage works at most this share of the time (timers
-    # and pages are not held back); once the flood stops it runs flat out (SQLite).
+    # and pages are not held back); once the flood stops it runs flat out.
     engine_flood_share: float = Field(default=0.2, gt=0, le=1)
     # Refuse SNS messages (cloudwatch integrations) whose AWS signature does not verify; the
     # signing certificate is fetched from sns.<region>.amazonaws.com (and cached).

@@ -10,15 +10,21 @@ from tocsin.domain.auth import cli_actor
 from tocsin.services import alerts, catalog, intake
 
 
-def test_the_postgresql_writer_commits_each_group_and_reconnects(container):
+@pytest.fixture
+def pg(container):
+    """(container, integration, the hot path's writer) on PostgreSQL."""
     c = container
     if c.spools is not None:
-        pytest.skip("SQLite intake writes to spools (test_intake_spool.py)")
+        pytest.skip("PostgreSQL only: SQLite intake writes to spools (test_intake_spool.py)")
     catalog.create_service(c.uow(), cli_actor(), catalog.ServiceInput("checkout", tier=1))
     integ = alerts.create_integration(c.uow(), cli_actor(), "prom", "alertmanager",
                                       "checkout", {}, "http://t")
-    info = intake.lookup(c.uow(read_only=True), integ.key)
-    write = intake.event_writer(c.engine, c.write_lock, c.spool_dir)
+    return c, intake.lookup(c.uow(read_only=True), integ.key), \
+        intake.event_writer(c.engine, c.write_lock, c.spool_dir)
+
+
+def test_the_postgresql_writer_commits_each_group_and_reconnects(pg):
+    c, info, write = pg
 
     def row() -> dict:
         return intake.event_row(info, c.clock.now(), "application/json", b"{}", [])
@@ -42,18 +48,11 @@ def test_the_postgresql_writer_commits_each_group_and_reconnects(container):
     assert stored() == 3
 
 
-def test_big_events_are_compressed_with_lz4_on_postgresql(container):
-    c = container
-    if c.spools is not None:
-        pytest.skip("PostgreSQL only (migration 0015)")
-    catalog.create_service(c.uow(), cli_actor(), catalog.ServiceInput("checkout", tier=1))
-    integ = alerts.create_integration(c.uow(), cli_actor(), "prom", "alertmanager",
-                                      "checkout", {}, "http://t")
-    info = intake.lookup(c.uow(read_only=True), integ.key)
+def test_big_events_are_compressed_with_lz4_on_postgresql(pg):   # migration 0015
+    c, info, write = pg
     body = b'{"alerts": [' + b",".join(b'{"labels": {"n": "%d"}}' % i for i in range(2000)) + b"]}"
     alerts_ = [{"dedup_key": f"k{i}", "labels": {"n": str(i)}} for i in range(500)]
-    intake.event_writer(c.engine, c.write_lock, c.spool_dir)(
-        [intake.event_row(info, c.clock.now(), "application/json", body, alerts_)])
+    write([intake.event_row(info, c.clock.now(), "application/json", body, alerts_)])
     with c.engine.connect() as conn:
         methods = conn.exec_driver_sql(
             "SELECT pg_column_compression(body), pg_column_compression(alerts) "

@@ -68,10 +68,11 @@ def flooding(c: Container, recent: float) -> bool:
     still arriving (the newest in the last `recent` seconds)."""
     if c.spools is not None:
         waiting, newest = intake_spool.inflow(c.uow, c.spools)
-        return waiting > FLOOD_BACKLOG and newest is not None and time.time() - newest < recent
-    waiting, received = triage.inflow(c.uow(read_only=True), FLOOD_BACKLOG + 1)
-    return (waiting > FLOOD_BACKLOG and received is not None
-            and (c.clock.now() - received).total_seconds() < recent)
+        age = None if newest is None else time.time() - newest
+    else:
+        waiting, received = triage.inflow(c.uow(read_only=True), FLOOD_BACKLOG + 1)
+        age = None if received is None else (c.clock.now() - received).total_seconds()
+    return waiting > FLOOD_BACKLOG and age is not None and age < recent
 
 
 def default_processors() -> list[Processor]:

@@ -146,13 +146,18 @@ def plain_map(value: Any) -> dict[str, str] | None:
         text = "".join(value) + "".join(value.values())
     except TypeError:   # a value that is not a string
         return None
-    return dict(value) if text.isascii() and "\x00" not in text else None
+    return dict(value) if _plain(text) else None
 
 
 def plain_key(key: str) -> bool:
     """Whether a stripped dedup key is kept as it is by make_alert (non-empty, ASCII, no NUL,
     short enough not to be hashed)."""
-    return bool(key) and len(key) <= MAX_DEDUP_KEY and key.isascii() and "\x00" not in key
+    return bool(key) and len(key) <= MAX_DEDUP_KEY and _plain(key)
+
+
+def _plain(text: str) -> bool:
+    """Text clean_text leaves as it is (checked in C: no surrogates, no NUL)."""
+    return text.isascii() and "\x00" not in text
 
 
 def merge_missing(target: dict[str, str], extra: Mapping[str, Any]) -> None:
@@ -283,12 +288,9 @@ def clean_text(text: str) -> str:
 
 def clean_map(mapping: Mapping[Any, Any]) -> dict[str, str]:
     """A str -> str copy any database can store (see clean_text)."""
-    try:
-        text = "".join(mapping) + "".join(mapping.values())
-    except TypeError:   # a key or value that is not a string yet
-        text = None
-    if text is not None and text.isascii() and "\x00" not in text:
-        return dict(mapping)   # the common case, checked in C
+    plain = plain_map(mapping) if type(mapping) is dict else None   # the common case
+    if plain is not None:
+        return plain
     return {clean_text(str(k)): clean_text(stringify(v)) for k, v in mapping.items()}
 
 
