@@ -34,6 +34,7 @@ class Server:
     email: str
     password: str
     env: dict
+    pid: int
 
     def cli(self, *args: str) -> str:
         done = subprocess.run([BIN, *args], env=self.env, check=True, capture_output=True,
@@ -42,7 +43,8 @@ class Server:
 
 
 @contextmanager
-def serve(tmp_path: Path, port: int | None = None, **extra_env: str) -> Iterator[Server]:
+def serve(tmp_path: Path, port: int | None = None, workers: int = 1,
+          **extra_env: str) -> Iterator[Server]:
     """A seeded Tocsin on SQLite, started as `tocsin serve` (settings in `extra_env`)."""
     env = {**os.environ, "TOCSIN_DATABASE_URL": f"sqlite:///{tmp_path}/e2e.db",
            "TOCSIN_VAR_DIR": str(tmp_path / "var"), **extra_env}
@@ -54,7 +56,8 @@ def serve(tmp_path: Path, port: int | None = None, **extra_env: str) -> Iterator
     port = port or free_port()
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([BIN, "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--no-migrate"], env=env, stdout=log, stderr=subprocess.STDOUT)
+                             "--workers", str(workers), "--no-migrate"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -67,7 +70,7 @@ def serve(tmp_path: Path, port: int | None = None, **extra_env: str) -> Iterator
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((tmp_path / "server.log").read_text())
             time.sleep(0.2)
-        yield Server(base, email, password, env)
+        yield Server(base, email, password, env, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -72,8 +72,7 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "",
           access_log: Annotated[bool, typer.Option(help="Log every request")] = False) -> None:
     """Run the web UI and API, and the engine beside them in its own process (triage and
     timers must not share the web workers' interpreter lock with alert intake)."""
-    import uvicorn
-
+    from ..web import serving
     from .engine_process import EngineProcess
 
     settings = Settings()
@@ -84,7 +83,7 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "",
     try:
         if engine:
             engine.start()
-        uvicorn.run("tocsin.web.asgi:app", host=host or settings.host,
+        serving.run("tocsin.web.asgi:app", host=host or settings.host,
                     port=port or settings.port, workers=workers, log_level="info",
                     proxy_headers=False, access_log=access_log,
                     http="tocsin.web.fastpath:IntakeHttpProtocol")
