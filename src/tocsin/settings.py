@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = 12 * 3600
     max_attachment_bytes: int = 5 * 1024 * 1024
     intake_max_bytes: int = 1024 * 1024
+    # Under concurrent alert load, a web worker holds a group commit back up to this long so
+    # that more requests share it (see web/intake.py GroupCommitter); 0 turns it off.
+    intake_commit_delay_ms: float = Field(default=0.5, ge=0, le=100)
     # Raw intake bodies no alert points to any more are dropped after this many days.
     retention_days: int = 30
     # Run the engine (triage, timers) inside `tocsin serve`; tests drive it by hand.

@@ -30,15 +30,29 @@ class _LoopState:
         self.pending: list[tuple[dict[str, Any], asyncio.Future]] = []
         self.wake = asyncio.Event()
         self.task: asyncio.Task | None = None
+        self.expect = 0   # senders probably active: see GroupCommitter._gather
+        self.want = 0     # while holding a group back: how many would end the wait
+        self.enough = asyncio.Event()
 
 
 class GroupCommitter:
-    """Requests that arrive while a write is in flight share the next transaction.
-    State is kept per event loop (a server has one; test clients may have several)."""
+    """Requests that arrive while a write is in flight share the next transaction. State is
+    kept per event loop (a server has one; test clients may have several).
+
+    Commit delay (like PostgreSQL's `commit_delay`): under concurrent load a group's fixed
+    cost (a commit, an fsync, on PostgreSQL two round trips: about 230 µs of CPU measured on
+    PostgreSQL) dominates when groups stay small, and they do: with one write in flight, the
+    senders answered by one group come back while the next is being written, so two groups
+    of about half the connections alternate. So when the writer is free and fewer requests
+    wait than there were senders at the end of the last write (the group it wrote, whose
+    senders are being answered, and those that arrived meanwhile), it waits up to `delay`
+    seconds for the rest. A lone sender (groups of one) never waits."""
 
     def __init__(self, write: Callable[[list[dict[str, Any]]], None],
-                 on_commit: Callable[[], None], max_batch: int = 2000) -> None:
+                 on_commit: Callable[[], None], max_batch: int = 2000,
+                 delay: float = 0.0) -> None:
         self._write, self._on_commit, self._max = write, on_commit, max_batch
+        self._delay = delay
         self._loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="tocsin-intake-writer")
 
@@ -52,7 +66,25 @@ class GroupCommitter:
         fut = loop.create_future()
         state.pending.append((row, fut))
         state.wake.set()
+        if state.want and len(state.pending) >= state.want:
+            state.enough.set()
         await fut
+
+    async def _gather(self, state: _LoopState) -> None:
+        """Hold the next group back while more senders are probably on their way back (see
+        the class)."""
+        want = state.expect
+        if not self._delay or want < 3 or len(state.pending) >= want:
+            return
+        state.want = want
+        state.enough.clear()
+        try:
+            async with asyncio.timeout(self._delay):
+                await state.enough.wait()
+        except TimeoutError:
+            pass
+        finally:
+            state.want = 0
 
     async def _run(self, state: _LoopState) -> None:
         loop = asyncio.get_running_loop()
@@ -60,10 +92,14 @@ class GroupCommitter:
             await state.wake.wait()
             state.wake.clear()
             while state.pending:
+                await self._gather(state)
                 batch, state.pending = state.pending[:self._max], state.pending[self._max:]
                 try:
                     await loop.run_in_executor(self._pool, self._write, [r for r, _ in batch])
+                    state.expect = min(self._max, len(batch) + len(state.pending)) \
+                        if len(batch) > 1 else 0
                 except Exception as exc:  # noqa: BLE001 - every waiter must hear of it
+                    state.expect = 0
                     if len(batch) == 1:
                         log.exception("intake event could not be stored")
                         self._settle(batch, exc)
@@ -118,7 +154,8 @@ class IntakeApp:
         self.cache = IntegrationCache(container)
         self.max_bytes = container.settings.intake_max_bytes
         self.committer = GroupCommitter(
-            svc.event_writer(container.engine, container.write_lock, container.spool_dir), kick)
+            svc.event_writer(container.engine, container.write_lock, container.spool_dir), kick,
+            delay=container.settings.intake_commit_delay_ms / 1000)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
