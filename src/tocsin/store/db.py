@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import orjson
+import psycopg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -22,8 +23,14 @@ def make_engine(url: str, *, immediate: bool = True, pool_size: int = 10) -> Eng
     at BEGIN, so two writers queue (busy_timeout) instead of failing mid-transaction."""
     if is_sqlite(url):
         return _sqlite_engine(url, immediate)
+    # PostgreSQL's own `$1` placeholders, sent as they are (psycopg's RawCursor). With
+    # SQLAlchemy's default (`%(name)s`), psycopg rewrites every statement it cannot cache,
+    # and triage's multi-row INSERTs are too long to cache: that rewrite was 37% of the
+    # engine's time (py-spy); without it triage went from 1,700 to 2,300 events/s.
     return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
-                         json_serializer=dumps, json_deserializer=orjson.loads)
+                         json_serializer=dumps, json_deserializer=orjson.loads,
+                         paramstyle="numeric_dollar",
+                         connect_args={"cursor_factory": psycopg.RawCursor})
 
 
 def dumps(value: object) -> str:
