@@ -139,7 +139,7 @@ def _group(uow: UnitOfWork, ctx: Any, service: Service, alert: Alert, match: Rou
     if group is None or group.status == "closed":
         group = ctx.groups[slot] = uow.groups.live(service.id, route.name, key)
     if group is not None and group.incident_id:
-        inc = uow.incidents.get(group.incident_id)
+        inc = ctx.incident(uow, group.incident_id)
         if inc is None or inc.status not in OPEN_STATUSES:
             group.status, group = "closed", None
     if group is None:
@@ -167,7 +167,7 @@ def _group(uow: UnitOfWork, ctx: Any, service: Service, alert: Alert, match: Rou
         return
     alert.group_id = group.id
     if group.incident_id:
-        _attach(uow, now, uow.incidents.get(group.incident_id), alert, route.name)
+        _attach(uow, now, ctx.incident(uow, group.incident_id), alert, route.name)
     else:
         decide(alert, now, "grouped", f"joined group {key} of route {route.name} (waiting)")
 

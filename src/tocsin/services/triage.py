@@ -63,6 +63,8 @@ class Context:
     groups: dict[tuple[int, str, str], Any] = field(default_factory=dict)
     named: dict[str, Service | None] = field(default_factory=dict)
     integrations: dict[int, Any] = field(default_factory=dict)
+    # incidents that groups point to (the session's own objects, so status changes show)
+    incidents: dict[int, Any] = field(default_factory=dict)
     # keys of firing alerts not flushed yet (no id): placeholder -> alert
     unflushed: dict[str, Alert] = field(default_factory=dict)
 
@@ -83,6 +85,11 @@ class Context:
         if integration_id not in self.integrations:
             self.integrations[integration_id] = uow.integrations.get(integration_id)
         return self.integrations[integration_id]
+
+    def incident(self, uow: UnitOfWork, incident_id: int) -> Any:
+        if incident_id not in self.incidents:
+            self.incidents[incident_id] = uow.incidents.get(incident_id)
+        return self.incidents[incident_id]
 
     def service(self, uow: UnitOfWork, service_id: int) -> Service:
         if service_id not in self.services:
