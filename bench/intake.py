@@ -1001,7 +1001,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="auto: wrk (installed with apt-get if missing), else httpx processes")
     p.add_argument("--client-processes", type=int, default=4,
                    help="client processes of the httpx generator")
-    p.add_argument("--triage-timeout", type=float, default=120.0,
+    # 100 alerts per request leave ~800,000 alerts to triage, at ~3,000/s: about 5 minutes
+    p.add_argument("--triage-timeout", type=float, default=420.0,
                    help="seconds to wait for the engine to triage a scenario's backlog")
     p.add_argument("--latency-alerts", type=int, default=30,
                    help="alerts sent one at a time for the alert -> incident latency")
