@@ -26,7 +26,9 @@ class Settings(BaseSettings):
     intake_max_bytes: int = 1024 * 1024
     # Under concurrent alert load, a web worker holds a group commit back up to this long so
     # that more requests share it (see web/intake.py GroupCommitter); 0 turns it off.
-    intake_commit_delay_ms: float = Field(default=0.5, ge=0, le=100)
+    # Whole milliseconds: event-loop timers have millisecond resolution (uvloop rounds a
+    # shorter wait down to none).
+    intake_commit_delay_ms: int = Field(default=1, ge=0, le=100)
     # Raw intake bodies no alert points to any more are dropped after this many days.
     retention_days: int = 30
     # Run the engine (triage, timers) inside `tocsin serve`; tests drive it by hand.

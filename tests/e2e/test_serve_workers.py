@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import serve
+from .conftest import BIN, serve
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists() or
                                 not hasattr(socket, "SO_REUSEPORT"),
@@ -140,3 +141,16 @@ def test_a_dead_worker_is_replaced_on_its_socket_and_no_connection_is_refused(tm
         assert survivor in after
         replacement = next(pid for pid in after if pid != survivor)
         assert after[replacement] == held[victim]   # the very socket the dead worker had
+
+
+def test_a_second_server_on_the_same_port_is_refused(tmp_path):
+    # SO_REUSEPORT would let it join the port's group and take a share of the connections
+    with serve(tmp_path / "first", workers=2) as s:
+        port = s.base.rsplit(":", 1)[1]
+        second = subprocess.run([BIN, "serve", "--host", "127.0.0.1", "--port", port,
+                                 "--workers", "2", "--no-migrate"], env=s.env,
+                                capture_output=True, text=True, timeout=120)
+        assert second.returncode == 3, second.stdout + second.stderr   # STARTUP_FAILURE
+        assert "Address already in use" in second.stderr + second.stdout
+        held = listeners(s.pid, int(port))
+        assert len(held) == 2   # the first server still holds the port alone

@@ -31,6 +31,7 @@ class _LoopState:
         self.wake = asyncio.Event()
         self.task: asyncio.Task | None = None
         self.expect = 0   # senders probably active: see GroupCommitter._gather
+        self.written_at = 0.0   # loop.time() when the last write ended
         self.want = 0     # while holding a group back: how many would end the wait
         self.enough = asyncio.Event()
 
@@ -76,6 +77,8 @@ class GroupCommitter:
         want = state.expect
         if not self._delay or want < 3 or len(state.pending) >= want:
             return
+        if asyncio.get_running_loop().time() - state.written_at > min(10 * self._delay, 0.1):
+            return   # the senders of a burst that ended a while ago are not coming back
         state.want = want
         state.enough.clear()
         try:
@@ -98,6 +101,7 @@ class GroupCommitter:
                     await loop.run_in_executor(self._pool, self._write, [r for r, _ in batch])
                     state.expect = min(self._max, len(batch) + len(state.pending)) \
                         if len(batch) > 1 else 0
+                    state.written_at = loop.time()
                 except Exception as exc:  # noqa: BLE001 - every waiter must hear of it
                     state.expect = 0
                     if len(batch) == 1:

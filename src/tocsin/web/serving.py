@@ -9,8 +9,11 @@ Here each worker gets a listening socket of its own, all bound to the same addre
 `SO_REUSEPORT`, and the kernel spreads new connections over them by hashing the connection's
 addresses. The sockets are bound and listening in the supervisor, which keeps them open: a
 replacement worker picks up its predecessor's socket and the connections waiting in its
-queue, and none are refused while it starts. Where `SO_REUSEPORT` is missing, the workers
-share one socket as under plain uvicorn.
+queue, and none are refused while it starts (they wait until it has started: about as
+long as the app takes to import). The price: a worker whose event loop is stuck still
+answers the supervisor's health checks (from another thread), and new connections hashed
+to its socket wait with it, where with one shared socket the other workers would take
+them. Where `SO_REUSEPORT` is missing, the workers share one socket as under plain uvicorn.
 """
 
 from __future__ import annotations
@@ -28,11 +31,15 @@ logger = logging.getLogger("uvicorn.error")
 
 
 def run(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
-    """Serve `app` (an import string) on host:port with `workers` processes."""
+    """Serve `app` (an import string) on host:port with `workers` processes. Exits with
+    uvicorn's STARTUP_FAILURE status when the app cannot start."""
     config = Config(app, host=host, port=port, workers=workers, **options)
     if workers <= 1:
         server = Server(config)
-        server.run()
+        try:
+            server.run()
+        except KeyboardInterrupt:   # uvicorn re-raises Ctrl+C once it has shut down
+            pass
         if not server.started:
             sys.exit(STARTUP_FAILURE)
         return
@@ -40,11 +47,14 @@ def run(app: str, *, host: str, port: int, workers: int, **options: Any) -> None
     if sockets is None:
         Multiprocess(config, sockets=[config.bind_socket()]).run()
         return
+    supervisor = Workers(config, sockets)
     try:
-        Workers(config, sockets).run()
+        supervisor.run()
     finally:
         for sock in sockets:
             sock.close()
+    if supervisor.failed:
+        sys.exit(STARTUP_FAILURE)
 
 
 def listening_sockets(config: Config, count: int) -> list[socket.socket] | None:
@@ -56,6 +66,13 @@ def listening_sockets(config: Config, count: int) -> list[socket.socket] | None:
     port = config.port
     sockets: list[socket.socket] = []
     try:
+        if port:
+            # SO_REUSEPORT would let a second server (an old deploy still running) join this
+            # port's group silently and take a share of the connections: a plain bind first
+            # fails, as it would under plain uvicorn, while anything listens there.
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind((config.host, port))
         for _ in range(count):
             sock = socket.socket(family, socket.SOCK_STREAM)
             sockets.append(sock)
@@ -82,6 +99,7 @@ class Workers(Multiprocess):
     def __init__(self, config: Config, sockets: list[socket.socket]) -> None:
         super().__init__(config, sockets)
         self.processes_num = len(sockets)
+        self.failed = False   # a worker could not start: the app or its settings are broken
 
     def _spawn(self, slot: int) -> Process:
         process = Process(self.config, [self.sockets[slot]])
@@ -103,6 +121,7 @@ class Workers(Multiprocess):
                 # the app or its configuration is broken: a restart would fail the same way
                 logger.error("Child process [%s] failed to start, stopping the parent process.",
                              process.pid)
+                self.failed = True
                 self.should_exit.set()
                 return
             logger.info("Child process [%s] died", process.pid)

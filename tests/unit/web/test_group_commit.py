@@ -110,3 +110,15 @@ def test_the_delay_gives_up_when_the_senders_do_not_come_back():
         await asyncio.wait_for(gc.submit({"n": 20}), 30)   # ... then a lone one still goes
     asyncio.run(main())
     assert sorted(n for w in store.writes for n in w) == list(range(21))
+
+
+def test_after_a_pause_the_senders_of_an_earlier_burst_are_not_waited_for():
+    store = SlowStore()
+
+    async def main() -> None:
+        gc = GroupCommitter(store.write, lambda: None, delay=3600)
+        await asyncio.gather(*(gc.submit({"n": i}) for i in range(10)))   # a burst of 10 ...
+        await asyncio.sleep(0.3)
+        await asyncio.wait_for(gc.submit({"n": 10}), 30)   # ... long over: no wait
+    asyncio.run(main())
+    assert store.writes == [list(range(10)), [10]]
