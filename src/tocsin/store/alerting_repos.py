@@ -59,10 +59,12 @@ class IntakeRepo(_Repo):
         q = (select(IntakeEvent).where(IntakeEvent.processed_at.is_(None))
              .options(defer(IntakeEvent.body))  # raw bodies are for people, not for triage
              .order_by(IntakeEvent.id).limit(limit))
-        if self.s.get_bind().dialect.name == "sqlite":
-            # SQLite steps a plain cursor: pages cost nothing. (On PostgreSQL yield_per
-            # means a server-side cursor, round trips on every poll: read it whole there.)
-            q = q.execution_options(yield_per=16)
+        # Read in pages, so that 100-alert events are decoded only as far as needed: SQLite
+        # steps a plain cursor (pages cost nothing); PostgreSQL pages a server-side cursor,
+        # 20 round trips for 500 one-alert events. (Read whole, a backlog of 100-alert
+        # events had 500 decoded to take 10: 40% of triage's time, 1,900 -> 3,200 alerts/s.)
+        sqlite = self.s.get_bind().dialect.name == "sqlite"
+        q = q.execution_options(yield_per=16 if sqlite else 25)
         taken: list[IntakeEvent] = []
         count = 0
         result = self.s.scalars(q)
