@@ -23,7 +23,8 @@ import socket
 import sys
 from typing import Any
 
-from uvicorn import Config, Server
+import uvicorn
+from uvicorn import Config
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
@@ -33,20 +34,11 @@ logger = logging.getLogger("uvicorn.error")
 def run(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
     """Serve `app` (an import string) on host:port with `workers` processes. Exits with
     uvicorn's STARTUP_FAILURE status when the app cannot start."""
+    if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+        uvicorn.run(app, host=host, port=port, workers=workers, **options)
+        return
     config = Config(app, host=host, port=port, workers=workers, **options)
-    if workers <= 1:
-        server = Server(config)
-        try:
-            server.run()
-        except KeyboardInterrupt:   # uvicorn re-raises Ctrl+C once it has shut down
-            pass
-        if not server.started:
-            sys.exit(STARTUP_FAILURE)
-        return
     sockets = listening_sockets(config, workers)
-    if sockets is None:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
-        return
     supervisor = Workers(config, sockets)
     try:
         supervisor.run()
@@ -57,11 +49,9 @@ def run(app: str, *, host: str, port: int, workers: int, **options: Any) -> None
         sys.exit(STARTUP_FAILURE)
 
 
-def listening_sockets(config: Config, count: int) -> list[socket.socket] | None:
-    """`count` sockets listening on config's host:port with SO_REUSEPORT, or None where the
-    platform lacks it. Port 0 means the port the first socket was given."""
-    if not hasattr(socket, "SO_REUSEPORT"):
-        return None
+def listening_sockets(config: Config, count: int) -> list[socket.socket]:
+    """`count` sockets listening on config's host:port with SO_REUSEPORT. Port 0 means the
+    port the first socket was given."""
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     port = config.port
     sockets: list[socket.socket] = []
@@ -98,7 +88,6 @@ class Workers(Multiprocess):
 
     def __init__(self, config: Config, sockets: list[socket.socket]) -> None:
         super().__init__(config, sockets)
-        self.processes_num = len(sockets)
         self.failed = False   # a worker could not start: the app or its settings are broken
 
     def _spawn(self, slot: int) -> Process:

@@ -288,7 +288,7 @@ def clean_text(text: str) -> str:
 
 def clean_map(mapping: Mapping[Any, Any]) -> dict[str, str]:
     """A str -> str copy any database can store (see clean_text)."""
-    plain = plain_map(mapping) if type(mapping) is dict else None   # the common case
+    plain = plain_map(mapping)   # the common case
     if plain is not None:
         return plain
     return {clean_text(str(k)): clean_text(stringify(v)) for k, v in mapping.items()}
